@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * L3/L4 classification: which class of a policy a packet belongs to,
+ * first match wins. Built from a policy off the fast path (DPDK's
+ * rte_acl, one context per address family); read-only afterwards, so
+ * any number of lcores may classify with one classifier at once.
+ *
+ * Needs an initialised EAL (rte_acl allocates with rte_malloc); offline
+ * users initialise one with --no-huge --in-memory.
+ */
+#ifndef SLUICE_CLASSIFY_H
+#define SLUICE_CLASSIFY_H
+
+#include <stdint.h>
+
+#include "pkt.h"
+#include "policy.h"
+
+/* Result for a packet that matches no class. */
+#define SL_CLASS_NONE	UINT32_MAX
+
+/* Packets per call to sl_classify_burst(). */
+#define SL_CLASSIFY_BURST_MAX	64
+
+struct sl_classifier;
+
+/*
+ * Build a classifier for the L3/L4 match fields of every class of p
+ * (payload is not looked at here). Returns NULL and sets rte_errno on
+ * failure, with a message in err.
+ */
+struct sl_classifier *sl_classifier_build(const struct sl_policy *p,
+					  int socket_id, char *err,
+					  size_t errlen);
+void sl_classifier_free(struct sl_classifier *c);
+
+/*
+ * Classify n (<= SL_CLASSIFY_BURST_MAX) parsed packets: out[i] is the
+ * index of the first class that m[i] matches, or SL_CLASS_NONE.
+ * Malformed packets and non-IP packets get SL_CLASS_NONE.
+ */
+void sl_classify_burst(const struct sl_classifier *c,
+		       const struct sl_pkt_meta *const *m, uint32_t n,
+		       uint32_t *out);
+
+/*
+ * The same decision for one packet by a plain scan of the policy: the
+ * reference that tests hold the classifier to, and the definition of
+ * what a match means.
+ */
+uint32_t sl_classify_reference(const struct sl_policy *p,
+			       const struct sl_pkt_meta *m);
+
+#endif /* SLUICE_CLASSIFY_H */

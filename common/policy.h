@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The policy model (policy language version 1) and its loader.
+ *
+ * A policy is loaded from YAML, validated whole, and either returned
+ * complete or refused with diagnostics of the form file:line:column:
+ * message. Nothing here knows about DPDK: the dataplane, the daemon,
+ * replay and the BPF loader all start from this model.
+ */
+#ifndef SLUICE_POLICY_H
+#define SLUICE_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define SL_POLICY_VERSION	1
+#define SL_CLASS_NAME_MAX	64	/* including the NUL */
+#define SL_CLASSES_MAX		16384
+#define SL_MATCH_LIST_MAX	256	/* entries in one src/dst/port/vlan list */
+#define SL_DIAG_MSG_MAX		256
+#define SL_DIAGS_MAX		32	/* errors kept; later ones are counted */
+
+/* Smallest byte burst: one maximum-size frame with two VLAN tags. */
+#define SL_BURST_BYTES_MIN	1522
+
+/* Where a policy element was written: 1-based, as editors show it. */
+struct sl_srcpos {
+	uint32_t line;
+	uint32_t col;
+};
+
+struct sl_diag {
+	struct sl_srcpos pos;
+	char msg[SL_DIAG_MSG_MAX];
+};
+
+/* What a failed load reports: "file:line:col: msg" for each error. */
+struct sl_diags {
+	char file[256];
+	uint32_t n;		/* kept in diag[] */
+	uint32_t dropped;	/* beyond SL_DIAGS_MAX */
+	struct sl_diag diag[SL_DIAGS_MAX];
+};
+
+enum sl_default_action {
+	SL_DEFAULT_PASS = 0,
+	SL_DEFAULT_DROP,
+};
+
+/* proto: a number 0..255, or SL_PROTO_ANY. */
+#define SL_PROTO_ANY	(-1)
+
+struct sl_prefix {
+	uint8_t family;		/* 4 or 6 */
+	uint8_t len;		/* 0..32 or 0..128 */
+	uint8_t addr[16];	/* network order; IPv4 in addr[0..3]; host bits zero */
+};
+
+/* Inclusive range, used for ports and VLAN IDs. */
+struct sl_range {
+	uint16_t lo;
+	uint16_t hi;
+};
+
+/* Which optional match fields a class sets. */
+enum sl_match_field {
+	SL_M_PROTO	= 1u << 0,
+	SL_M_SRC	= 1u << 1,
+	SL_M_DST	= 1u << 2,
+	SL_M_SPORT	= 1u << 3,
+	SL_M_DPORT	= 1u << 4,
+	SL_M_TCP_FLAGS	= 1u << 5,
+	SL_M_VLAN	= 1u << 6,
+	SL_M_DSCP	= 1u << 7,
+	SL_M_PAYLOAD	= 1u << 8,
+};
+
+/* TCP flag bits, as in the TCP header's 13th byte. */
+#define SL_TCP_FIN	0x01
+#define SL_TCP_SYN	0x02
+#define SL_TCP_RST	0x04
+#define SL_TCP_PSH	0x08
+#define SL_TCP_ACK	0x10
+#define SL_TCP_URG	0x20
+#define SL_TCP_ECE	0x40
+#define SL_TCP_CWR	0x80
+
+/*
+ * All fields that are set must hold. A list field holds if any entry
+ * holds. A packet without the field (no VLAN tag, no L4 ports because
+ * it is a non-first fragment, not TCP for tcp_flags) does not match a
+ * class that sets it.
+ */
+struct sl_match {
+	uint32_t fields;		/* enum sl_match_field bits */
+	int proto;			/* SL_PROTO_ANY or 0..255 */
+	struct sl_prefix *src;
+	uint32_t n_src;
+	struct sl_prefix *dst;
+	uint32_t n_dst;
+	struct sl_range *sport;
+	uint32_t n_sport;
+	struct sl_range *dport;
+	uint32_t n_dport;
+	uint8_t tcp_flags;		/* (flags & tcp_mask) == tcp_flags */
+	uint8_t tcp_mask;
+	struct sl_range *vlan;		/* outer 802.1Q VLAN ID */
+	uint32_t n_vlan;
+	uint64_t dscp;			/* bit d set: DSCP value d matches */
+	char *payload;			/* Hyperscan regex, later versions */
+};
+
+enum sl_key_type {
+	SL_KEY_NONE = 0,	/* one bucket for the whole class */
+	SL_KEY_SRC,		/* source address, masked to prefix_len */
+	SL_KEY_DST,		/* destination address, masked to prefix_len */
+	SL_KEY_FLOW,		/* 5-tuple */
+};
+
+enum sl_rate_unit {
+	SL_UNIT_PACKETS = 0,	/* rate in packets/s, burst in packets */
+	SL_UNIT_BITS,		/* rate in bits/s, burst in bytes */
+};
+
+struct sl_limit {
+	enum sl_key_type key;
+	/*
+	 * For src/N and dst/N: N. IPv6 keys use N bits; IPv4 keys use
+	 * min(N, 32). 128 for plain src/dst (whole address).
+	 */
+	uint8_t prefix_len;
+	enum sl_rate_unit unit;
+	uint64_t rate;		/* packets/s or bits/s */
+	uint64_t burst;		/* packets or bytes */
+};
+
+enum sl_exceed_action {
+	SL_EXCEED_DROP = 0,
+	SL_EXCEED_MONITOR,	/* count, forward unchanged */
+	SL_EXCEED_MARK,		/* rewrite DSCP, forward */
+	SL_EXCEED_SHAPE,	/* delay up to shape_ns, later versions */
+};
+
+struct sl_exceed {
+	enum sl_exceed_action action;
+	uint8_t dscp;		/* for SL_EXCEED_MARK */
+	uint64_t shape_ns;	/* for SL_EXCEED_SHAPE */
+};
+
+struct sl_class {
+	char name[SL_CLASS_NAME_MAX];
+	struct sl_srcpos pos;	/* of the class's mapping */
+	struct sl_match match;
+	bool has_limit;		/* without a limit every packet conforms */
+	struct sl_limit limit;
+	struct sl_exceed exceed;
+};
+
+struct sl_policy {
+	uint32_t version;			/* the language version: 1 */
+	enum sl_default_action default_action;
+	uint32_t n_classes;
+	struct sl_class *classes;		/* in order: first match wins */
+};
+
+/*
+ * Load and validate a policy. On success returns 0 and *out owns a new
+ * policy (free with sl_policy_free). On failure returns a negative errno
+ * (-EINVAL for an invalid policy, -ENOENT etc. for I/O), *out is NULL and
+ * diags says what is wrong; name is used as the file in diagnostics.
+ */
+int sl_policy_load_file(const char *path, struct sl_policy **out,
+			struct sl_diags *diags);
+int sl_policy_load_buf(const char *name, const char *buf, size_t len,
+		       struct sl_policy **out, struct sl_diags *diags);
+void sl_policy_free(struct sl_policy *p);
+
+/* Print every diagnostic as "file:line:col: msg\n" to a stdio stream. */
+void sl_diags_print(const struct sl_diags *d, FILE *f);
+
+/* Look up a class by name; NULL if absent. */
+const struct sl_class *sl_policy_class(const struct sl_policy *p,
+				       const char *name);
+
+/* DSCP names (cs0..cs7, af11..af43, ef, va, le) and numbers 0..63. */
+int sl_dscp_parse(const char *s, uint8_t *out);
+const char *sl_dscp_name(uint8_t dscp);
+
+#endif /* SLUICE_POLICY_H */
