@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The policing engine: parse -> classify -> bucket key -> meter -> act,
+ * for a burst of packets at one point in time. The dataplane workers and
+ * offline replay run exactly this code, so a capture replayed against a
+ * policy gives the verdicts the dataplane would.
+ *
+ * A ruleset is a compiled, immutable policy; many lcores read one at a
+ * time and a new one is published with RCU. An engine is one lcore's
+ * private state: its flow table, overflow buckets and counters.
+ */
+#ifndef SLUICE_ENGINE_H
+#define SLUICE_ENGINE_H
+
+#include <stdint.h>
+
+#include "classify.h"
+#include "flowtab.h"
+#include "pkt.h"
+#include "policy.h"
+#include "tbucket.h"
+
+#define SL_ENGINE_BURST_MAX	SL_CLASSIFY_BURST_MAX
+
+/* Flow entries idle at least this long may be expired (ns)... */
+#define SL_FLOW_IDLE_MIN_NS	(1ULL * 1000 * 1000 * 1000)
+/* ...and entries idle this long always are (ns), whatever their class. */
+#define SL_FLOW_IDLE_MAX_NS	(300ULL * 1000 * 1000 * 1000)
+
+/* What happened to a packet; indexes counters. */
+enum sl_outcome {
+	SL_OUT_PASSED = 0,	/* forwarded unchanged */
+	SL_OUT_DROPPED,		/* not forwarded */
+	SL_OUT_MARKED,		/* exceeded, DSCP rewritten, forwarded */
+	SL_OUT_MONITORED,	/* exceeded, forwarded under monitor */
+	SL_OUT_DELAYED,		/* exceeded, forwarded late by shaping */
+	SL_OUT__COUNT
+};
+
+extern const char *const sl_outcome_names[SL_OUT__COUNT];
+
+/* Verdict per packet for the caller. */
+#define SL_VERDICT_FORWARD	0
+#define SL_VERDICT_DROP		1
+
+struct sl_counters {
+	uint64_t packets[SL_OUT__COUNT];
+	uint64_t bytes[SL_OUT__COUNT];
+};
+
+/* A class compiled for the fast path. */
+struct sl_class_rt {
+	struct sl_tb_profile tb;
+	uint64_t idle_ns;	/* expiry of this class's flow entries */
+	uint8_t has_limit;
+	uint8_t key;		/* enum sl_key_type */
+	uint8_t prefix4;	/* key prefix for IPv4 (0..32) */
+	uint8_t prefix6;	/* key prefix for IPv6 (0..128) */
+	uint8_t bits;		/* 1: cost is frame bits; 0: cost is 1 packet */
+	uint8_t action;		/* enum sl_exceed_action */
+	uint8_t mark_dscp;
+};
+
+struct sl_ruleset {
+	uint64_t version;	/* increases with every ruleset published */
+	struct sl_policy *policy;	/* owned: names and source */
+	struct sl_classifier *cls;
+	uint32_t n_classes;
+	uint8_t default_drop;
+	struct sl_class_rt *rt;	/* n_classes */
+};
+
+/*
+ * Compile policy p (ownership passes to the ruleset, also on failure)
+ * into a ruleset. Returns NULL with a message in err on failure.
+ */
+struct sl_ruleset *sl_ruleset_build(struct sl_policy *p, uint64_t version,
+				    int socket_id, char *err, size_t errlen);
+void sl_ruleset_free(struct sl_ruleset *rs);
+
+/* One packet handed to the engine. data must be writable (mark). */
+struct sl_pkt {
+	uint8_t *data;		/* frame start */
+	uint32_t len;		/* bytes readable at data */
+	uint32_t wire_len;	/* frame length metered (>= len for segmented) */
+};
+
+/* Counters of one engine; readers on other threads see torn-free u64s. */
+struct sl_engine_stats {
+	struct sl_counters deflt;	/* unmatched packets */
+	uint64_t malformed[SL_MAL__COUNT];
+	uint64_t malformed_bytes;
+	uint64_t non_ip;		/* forwarded untouched */
+	uint64_t non_ip_bytes;
+	uint64_t overflow;		/* metered by a class's overflow bucket */
+};
+
+struct sl_engine {
+	struct sl_flowtab *ft;
+	const struct sl_ruleset *rs;	/* the one the state below is for */
+	struct sl_counters *cls;	/* per class of rs */
+	struct sl_tb *overflow;		/* per class: keys the table cannot hold */
+	struct sl_engine_stats st;
+	uint32_t n_alloc;		/* classes cls/overflow have room for */
+	int socket_id;
+};
+
+/*
+ * Create an engine with a flow table of flow_capacity keys. name must
+ * be unique in the process. Returns NULL and sets rte_errno on failure.
+ */
+struct sl_engine *sl_engine_create(const char *name, uint32_t flow_capacity,
+				   int socket_id);
+void sl_engine_free(struct sl_engine *e);
+
+/*
+ * Adopt ruleset rs before running it, off the fast path of the
+ * packets. Counters and buckets of the previous ruleset are dropped.
+ * Returns 0 or -ENOMEM (the engine keeps its previous ruleset).
+ */
+int sl_engine_set_ruleset(struct sl_engine *e, const struct sl_ruleset *rs,
+			  uint64_t now_ns);
+
+/*
+ * Police n (<= SL_ENGINE_BURST_MAX) packets arriving at now_ns with the
+ * engine's ruleset. verdict[i] says whether to forward pkts[i]; marked
+ * packets have been rewritten in place.
+ */
+void sl_engine_run(struct sl_engine *e, struct sl_pkt *pkts, uint16_t n,
+		   uint64_t now_ns, uint8_t *verdict);
+
+/* Expire idle flow entries; call when the lcore has time. */
+static inline uint32_t sl_engine_expire(struct sl_engine *e, uint64_t now_ns,
+					uint32_t budget)
+{
+	return sl_flowtab_expire(e->ft, now_ns, budget);
+}
+
+#endif /* SLUICE_ENGINE_H */

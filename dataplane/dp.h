@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * sluice-dp's process-wide state: configuration, port pairs, workers.
+ * Written by the main lcore before the workers start and after they
+ * stop; while they run, workers own their dp_worker and the main lcore
+ * and the telemetry thread only read counters.
+ */
+#ifndef SLUICE_DP_H
+#define SLUICE_DP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ethdev.h>
+#include <rte_mempool.h>
+
+#include "clock.h"
+#include "engine.h"
+
+#define DP_PAIRS_MAX		8
+#define DP_PORTS_MAX		(2 * DP_PAIRS_MAX)
+#define DP_BURST		32
+#define DP_TX_DRAIN_US		100	/* flush partial tx bursts this often */
+#define DP_EXPIRE_BUDGET	64	/* flow slots examined per idle poll */
+
+struct dp_config {
+	const char *policy_path;
+	uint16_t pairs[DP_PAIRS_MAX][2];
+	uint16_t n_pairs;
+	uint32_t flows;			/* flow-table keys per worker */
+	uint16_t rx_desc;
+	uint16_t tx_desc;
+	const char *report_json;	/* final report as JSON, or NULL */
+};
+
+/* Per worker, per port counters (the port it received on). */
+struct dp_port_counters {
+	uint64_t rx_packets;
+	uint64_t rx_bytes;
+	uint64_t tx_packets;		/* forwarded to the peer */
+	uint64_t tx_failed;		/* peer's tx queue full: freed */
+	uint64_t dropped;		/* by policy */
+};
+
+struct dp_worker {
+	unsigned int lcore_id;
+	uint16_t queue;			/* its rx and tx queue on every port */
+	struct sl_engine *eng;
+	struct rte_eth_dev_tx_buffer *txb[DP_PORTS_MAX];
+	struct dp_port_counters port[DP_PORTS_MAX];
+	uint64_t busy_cycles;		/* polls that found packets */
+	uint64_t total_cycles;
+} __rte_cache_aligned;
+
+struct dp_port {
+	uint16_t port_id;
+	uint16_t peer;			/* index into dp.ports of its pair */
+	char name[RTE_ETH_NAME_MAX_LEN];
+};
+
+struct dp {
+	struct dp_config cfg;
+	struct dp_clock clock;
+	struct rte_mempool *pool;
+	struct dp_port ports[DP_PORTS_MAX];
+	uint16_t n_ports;
+	uint16_t n_queues;		/* = number of workers */
+	struct dp_worker *workers[RTE_MAX_LCORE];
+	unsigned int n_workers;
+	struct sl_ruleset *rs;
+	volatile bool quit;
+};
+
+extern struct dp dp;
+
+/* port.c */
+int dp_ports_init(struct dp *d);
+void dp_ports_close(struct dp *d);
+
+/* worker.c */
+int dp_worker_main(void *arg);
+struct dp_worker *dp_worker_create(struct dp *d, unsigned int lcore_id,
+				   uint16_t queue);
+void dp_worker_free(struct dp_worker *w);
+
+/* stats.c */
+void dp_stats_sum_class(const struct dp *d, uint32_t c, struct sl_counters *out);
+void dp_stats_sum_engine(const struct dp *d, struct sl_engine_stats *out);
+void dp_stats_sum_port(const struct dp *d, uint16_t pi, struct dp_port_counters *out);
+int dp_telemetry_init(void);
+void dp_report_print(const struct dp *d, FILE *f);
+int dp_report_json(const struct dp *d, const char *path);
+
+#endif /* SLUICE_DP_H */
