@@ -2,7 +2,8 @@
 /*
  * Token-bucket arithmetic shared by every path that meters: the DPDK
  * dataplane, offline replay and the XDP program. Integer only, no libc,
- * so the same code compiles for the BPF target.
+ * no 128-bit types, loops of constant trip count, so the same code
+ * compiles for the BPF target and passes its verifier.
  *
  * A bucket holds whole tokens plus a fraction of a token in units of
  * 1/1e9 token. Refill over an elapsed time of E ns at R tokens/s adds
@@ -16,14 +17,18 @@
  * Each term fits: s * R is bounded by the bucket capacity (refill is
  * capped at the time to fill an empty bucket, fill_ns), r * q < 1e9 * 400,
  * and r * f + frac < 1e18 + 1e9. The remainder of the last division is
- * the new fraction, so no fraction is ever lost and the long-run volume
- * is exactly rate * time + burst. Divisions are by the constant 1e9,
- * which compilers turn into multiplications.
+ * the new fraction, so no fraction is ever lost: the bucket computes
+ * exactly credit = min(capacity, credit + E * R / 1e9) in rationals, and
+ * the long-run volume is exactly rate * time + burst. Divisions are by the
+ * constant 1e9, which compilers turn into multiplications.
  *
  * Token units are the caller's choice: packets for packet rates, bits for
  * bit rates (cost = frame length * 8). The clock is whatever the caller
- * passes as now_ns (monotonic nanoseconds), so tests inject a simulated
- * clock.
+ * passes as now_ns, so tests inject a simulated clock. It is an unsigned
+ * monotonic count of ns over the whole 64-bit range and never wraps: 2^64
+ * ns is 584 years of uptime, or the year 2554 for pcap epoch timestamps.
+ * A step back, a wrap included, earns nothing until the clock passes the
+ * last refill again.
  */
 #ifndef SLUICE_TBUCKET_H
 #define SLUICE_TBUCKET_H
@@ -36,6 +41,14 @@
 #define SL_TB_RATE_MAX (400ULL * 1000 * 1000 * 1000)
 /* Largest capacity: 4 GiB of burst in bits. */
 #define SL_TB_CAPACITY_MAX (4ULL * 1024 * 1024 * 1024 * 8)
+/* A time too far to count: a fill_ns over 64 bits, a wait that never ends. */
+#define SL_TB_NEVER (~0ULL)
+
+/*
+ * The BPF target has function calls but the verifier limits them; these
+ * helpers are small, so always inline them, on every target alike.
+ */
+#define SL_TB_INLINE static inline __attribute__((always_inline))
 
 /* Validated, read-only parameters of a bucket (config time). */
 struct sl_tb_profile {
@@ -43,7 +56,9 @@ struct sl_tb_profile {
 	__u64 capacity;		/* bucket depth in tokens */
 	__u64 rate_q;		/* whole tokens per ns: rate / 1e9 */
 	__u64 rate_f;		/* fraction per ns, in 1/1e9 token: rate % 1e9 */
-	__u64 fill_ns;		/* ns for an empty bucket to fill, rounded up */
+	__u64 fill_ns;		/* ns for an empty bucket to fill, rounded up;
+				 * SL_TB_NEVER if over 2^64 - 1 (1 token/s
+				 * with capacity over 18446744073 tokens) */
 };
 
 /* Run-time state of one bucket (per key). */
@@ -54,14 +69,32 @@ struct sl_tb {
 };
 
 /*
- * Fill a profile. Returns 0, or -22 (EINVAL) for a rate or capacity out
- * of range. Not for the BPF target: user space computes profiles and
- * hands them to the BPF program in a map.
+ * Accepts x < d <= SL_TB_RATE_MAX; returns floor(x * 1e9 / d) and sets
+ * *rem to x * 1e9 % d. The product needs up to 69 bits, so divide long
+ * hand in three steps of 1e3: each partial product stays below 4e14.
  */
-static inline int sl_tb_profile_init(struct sl_tb_profile *p, __u64 rate,
-				     __u64 capacity)
+SL_TB_INLINE __u64 sl_tb_scale_1e9(__u64 x, __u64 d, __u64 *rem)
 {
-	__u64 whole_s, rem, rem_ns;
+	__u64 q = 0;
+
+	for (int i = 0; i < 3; i++) {
+		x *= 1000;
+		q = q * 1000 + x / d;
+		x %= d;
+	}
+	*rem = x;
+	return q;
+}
+
+/*
+ * Fill a profile. Returns 0, or -22 (EINVAL) for a rate or capacity out
+ * of range. Compiles for BPF, but user space computes profiles and hands
+ * them to the BPF program in a map.
+ */
+SL_TB_INLINE int sl_tb_profile_init(struct sl_tb_profile *p, __u64 rate,
+				    __u64 capacity)
+{
+	__u64 whole_s, part_ns, rem;
 
 	if (rate == 0 || rate > SL_TB_RATE_MAX || capacity == 0 ||
 	    capacity > SL_TB_CAPACITY_MAX)
@@ -71,26 +104,22 @@ static inline int sl_tb_profile_init(struct sl_tb_profile *p, __u64 rate,
 	p->rate_q = rate / SL_TB_NS_PER_S;
 	p->rate_f = rate % SL_TB_NS_PER_S;
 	/*
-	 * fill_ns = ceil(capacity * 1e9 / rate), without the 128-bit
-	 * product: whole seconds first, then the remainder (< rate), whose
-	 * ns part is found by long division in steps of 1e3 so each
-	 * product stays below 4e11 * 1e3.
+	 * fill_ns = ceil(capacity * 1e9 / rate): whole seconds, then the
+	 * ns of the remainder. 4 GiB of bits at 1 bit/s is 3.4e19 ns, more
+	 * than 64 bits hold, hence the saturation.
 	 */
 	whole_s = capacity / rate;
-	rem = capacity % rate;
-	rem_ns = 0;
-	for (int i = 0; i < 3; i++) {
-		rem *= 1000;
-		rem_ns = rem_ns * 1000 + rem / rate;
-		rem %= rate;
-	}
-	p->fill_ns = whole_s * SL_TB_NS_PER_S + rem_ns + (rem ? 1 : 0);
+	part_ns = sl_tb_scale_1e9(capacity % rate, rate, &rem) + (rem != 0);
+	if (whole_s > (SL_TB_NEVER - part_ns) / SL_TB_NS_PER_S)
+		p->fill_ns = SL_TB_NEVER;
+	else
+		p->fill_ns = whole_s * SL_TB_NS_PER_S + part_ns;
 	return 0;
 }
 
-/* Start a bucket full at time now_ns. */
-static inline void sl_tb_init(struct sl_tb *b, const struct sl_tb_profile *p,
-			      __u64 now_ns)
+/* Accepts a profile from sl_tb_profile_init(); starts the bucket full. */
+SL_TB_INLINE void sl_tb_init(struct sl_tb *b, const struct sl_tb_profile *p,
+			     __u64 now_ns)
 {
 	b->tokens = p->capacity;
 	b->frac = 0;
@@ -98,46 +127,58 @@ static inline void sl_tb_init(struct sl_tb *b, const struct sl_tb_profile *p,
 }
 
 /*
- * Credit the tokens earned since the last refill. A clock that steps
- * back earns nothing and does not move last_ns back, so a later
- * timestamp is not credited twice.
+ * Accepts any now_ns; credits the tokens earned since the last refill.
+ * A clock that steps back earns nothing and does not move last_ns back,
+ * so a later timestamp is not credited twice.
  */
-static inline void sl_tb_refill(struct sl_tb *b, const struct sl_tb_profile *p,
-				__u64 now_ns)
+SL_TB_INLINE void sl_tb_refill(struct sl_tb *b, const struct sl_tb_profile *p,
+			       __u64 now_ns)
 {
 	__u64 elapsed, s, r, fr, added;
 
-	if (now_ns <= b->last_ns)
-		return;
-	elapsed = now_ns - b->last_ns;
-	b->last_ns = now_ns;
-	if (b->tokens >= p->capacity)
-		return;
-	if (elapsed >= p->fill_ns) {
-		b->tokens = p->capacity;
-		b->frac = 0;
+	/*
+	 * After a policy swap to a smaller burst, tokens can exceed the
+	 * capacity: clamp even when no time passed, or a burst of packets
+	 * stamped with the same ns would spend the old burst.
+	 */
+	if (now_ns <= b->last_ns) {
+		if (b->tokens >= p->capacity)
+			goto full;
 		return;
 	}
+	elapsed = now_ns - b->last_ns;
+	b->last_ns = now_ns;
+	/*
+	 * A full bucket stays full, and one idle for fill_ns fills (this
+	 * also keeps s * R below the capacity). A saturated fill_ns means
+	 * rate 1, where the sum below cannot overflow, so the only elapsed
+	 * that reaches it, 2^64 - 1, takes the exact path.
+	 */
+	if (b->tokens >= p->capacity ||
+	    (elapsed >= p->fill_ns && p->fill_ns != SL_TB_NEVER))
+		goto full;
 	s = elapsed / SL_TB_NS_PER_S;
 	r = elapsed % SL_TB_NS_PER_S;
 	fr = r * p->rate_f + b->frac;
 	added = s * p->rate + r * p->rate_q + fr / SL_TB_NS_PER_S;
+	if (added >= p->capacity - b->tokens)
+		goto full;
+	b->tokens += added;
 	b->frac = fr % SL_TB_NS_PER_S;
-	if (added >= p->capacity - b->tokens) {
-		b->tokens = p->capacity;
-		b->frac = 0;
-	} else {
-		b->tokens += added;
-	}
+	return;
+full:
+	b->tokens = p->capacity;
+	b->frac = 0;
 }
 
 /*
- * Meter one packet of the given cost (1 for packet rates, bits for bit
- * rates). Returns 1 if it conforms (its tokens are taken), 0 if it
- * exceeds (nothing is taken, as in a single-rate policer).
+ * Accepts any now_ns and cost; meters one packet of that cost (1 for
+ * packet rates, bits for bit rates). Returns 1 if it conforms (its
+ * tokens are taken), 0 if it exceeds (nothing is taken, as in a
+ * single-rate policer). A cost over the capacity never conforms.
  */
-static inline int sl_tb_conform(struct sl_tb *b, const struct sl_tb_profile *p,
-				__u64 now_ns, __u64 cost)
+SL_TB_INLINE int sl_tb_conform(struct sl_tb *b, const struct sl_tb_profile *p,
+			       __u64 now_ns, __u64 cost)
 {
 	sl_tb_refill(b, p, now_ns);
 	if (b->tokens < cost)
@@ -147,42 +188,38 @@ static inline int sl_tb_conform(struct sl_tb *b, const struct sl_tb_profile *p,
 }
 
 /*
- * Time in ns until cost tokens will be available (0 if they are now),
- * for shaping. Assumes sl_tb_refill() was called at now_ns. Returns
- * ~0ULL when cost exceeds the capacity and can never conform.
+ * Accepts a bucket refilled at the current time and any cost; returns
+ * the ns from last_ns until cost tokens are available (0 if they are
+ * now), for shaping: sl_tb_conform() at last_ns + wait conforms, one ns
+ * earlier it does not. Returns SL_TB_NEVER when cost exceeds the
+ * capacity or the wait is 2^64 - 1 ns or more (584 years); that is no
+ * time to add to a clock. last_ns + wait can pass 2^64 - 1 near the
+ * clock's end: saturate the sum.
  */
-static inline __u64 sl_tb_wait_ns(const struct sl_tb *b,
-				  const struct sl_tb_profile *p, __u64 cost)
+SL_TB_INLINE __u64 sl_tb_wait_ns(const struct sl_tb *b,
+				 const struct sl_tb_profile *p, __u64 cost)
 {
-	__u64 need, need_frac, s, rem, ns;
+	__u64 need, s, part_ns, rem;
 
 	if (b->tokens >= cost)
 		return 0;
 	if (cost > p->capacity)
-		return ~0ULL;
-	/* Tokens missing, in 1/1e9 token, minus the fraction we hold. */
-	need = cost - b->tokens;
-	need_frac = SL_TB_NS_PER_S - b->frac;	/* for the first token */
-	need -= 1;
-	/* ceil((need * 1e9 + need_frac) / rate) without overflow */
+		return SL_TB_NEVER;
+	/*
+	 * wait = ceil((need * 1e9 - frac) / rate) for need missing whole
+	 * tokens, with the dividend written as (need - 1) * 1e9 +
+	 * (1e9 - frac) so no step goes negative, and split like fill_ns:
+	 * whole seconds of the first term, ns of its remainder, then the
+	 * ns of the leftover remainder plus the second term (< 4e11 + 1e9).
+	 */
+	need = cost - b->tokens - 1;
 	s = need / p->rate;
-	rem = need % p->rate;
-	ns = s * SL_TB_NS_PER_S;
-	/* rem < rate <= 4e11: rem * 1e9 may overflow, so go in 1e3 steps */
-	{
-		__u64 q = 0, rr = rem;
-
-		for (int i = 0; i < 3; i++) {
-			rr *= 1000;
-			q = q * 1000 + rr / p->rate;
-			rr %= p->rate;
-		}
-		/* q ns cover rem tokens up to rr/rate ns; add need_frac */
-		ns += q;
-		rr = rr + need_frac;	/* both < rate + 1e9 */
-		ns += rr / p->rate + (rr % p->rate ? 1 : 0);
-	}
-	return ns;
+	part_ns = sl_tb_scale_1e9(need % p->rate, p->rate, &rem);
+	rem += SL_TB_NS_PER_S - b->frac;
+	part_ns += rem / p->rate + (rem % p->rate != 0);
+	if (s > (SL_TB_NEVER - part_ns) / SL_TB_NS_PER_S)
+		return SL_TB_NEVER;
+	return s * SL_TB_NS_PER_S + part_ns;
 }
 
 #endif /* SLUICE_TBUCKET_H */
