@@ -114,6 +114,21 @@ for bin in build/tests/test_*; do
 	selected "$name" && run_unit "$bin" "$(basename "$bin")"
 done
 
+# Meson-only checks (the BPF compile of the shared headers): one test each.
+while read -r name; do
+	[ -n "$name" ] || continue
+	selected "bpf/$name" || continue
+	if meson test -C build --suite bpf "$name" >"$LOGDIR/bpf-$name.log" 2>&1; then
+		if grep -q 'Skipped: *[1-9]' "$LOGDIR/bpf-$name.log"; then
+			record "bpf/$name" skip
+		else
+			record "bpf/$name" pass
+		fi
+	else
+		record "bpf/$name" fail "(see $LOGDIR/bpf-$name.log)"
+	fi
+done < <(meson test -C build --suite bpf --list 2>/dev/null | grep ' / ' | sed 's#.* / ##' | sort -u)
+
 if [ "$ASAN" = 1 ]; then
 	say "== unit tests under ASan/UBSan"
 	if build build-asan -Db_sanitize=address,undefined -Db_lundef=false; then
