@@ -1,17 +1,24 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The policy loader: libyaml builds the document tree (its marks give
- * every node's line and column), this file walks it against the schema of
- * policy language version 1 and fills the model of policy.h.
+ * The policy loader: walks libyaml's event stream (its marks give every
+ * node's line and column) against the schema of policy language version
+ * 1 and fills the model of policy.h.
+ *
+ * Events rather than libyaml's document tree: building the tree costs
+ * several times the parse itself (a 10,000-class policy is 400,000
+ * nodes), and the schema is a fixed, shallow tree that a recursive walk
+ * of the stream follows directly. The price is that anchors and aliases,
+ * which only the tree resolves, are refused.
  *
  * The walk never stops at the first error: each field is checked on its
  * own so that one run reports as much as possible, and a policy with any
- * error is freed whole. Every mapping is walked through a table of its
- * fields, one row per field, so adding a field touches one table.
+ * error is freed whole. Only a YAML syntax error ends the walk. Every
+ * mapping is walked through a table of its fields, one row per field, so
+ * adding a field touches one table.
  *
- * Aliases are followed (libyaml resolves them to the anchored node); the
- * schema is a fixed, shallow tree and every list is bounded, so even a
- * cyclic or repeated alias cannot make the walk unbounded.
+ * Convention: a value parser is called with the first event of its value
+ * current and returns with the last one current (the scalar itself, or
+ * the end of its sequence or mapping), whatever it found.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -27,34 +34,44 @@
 #define SL_POLICY_FILE_MAX	(64u << 20)
 
 #define SL_ERR_MAX	SL_DIAG_MSG_MAX
+#define SL_TEXT_MAX	128	/* value text kept for a later message */
 #define SL_COUNT(a)	(sizeof(a) / sizeof((a)[0]))
 
 /* State of one load. */
 struct sl_ld {
-	yaml_document_t *doc;
+	yaml_parser_t y;
+	yaml_event_t ev;	/* the current event */
+	bool have_ev;		/* ev holds an event to delete */
+	bool stop;		/* syntax error or out of memory: walk no more */
+	int rc;			/* why it stopped */
 	struct sl_diags *d;
 	struct sl_policy *p;
 	uint32_t errors;	/* reported, including those not kept */
-	bool nomem;
 };
 
 /* One row of a mapping's schema: the field and what parses its value. */
 struct sl_field {
 	const char *name;
-	void (*parse)(struct sl_ld *ld, void *obj, yaml_node_t *key,
-		      yaml_node_t *val);
+	void (*parse)(struct sl_ld *ld, void *obj, const char *name,
+		      struct sl_srcpos key);
 };
 
 /* The most fields any mapping of the schema has. */
 #define SL_FIELDS_MAX	16
 
+/* Where each field of a mapping was written; line 0 where absent. */
+struct sl_seen {
+	struct sl_srcpos key[SL_FIELDS_MAX];
+	uint32_t hinted;	/* rows suggested for a misspelt field */
+	uint32_t pairs;		/* fields written, known or not */
+};
+
 /* State of one class while it is walked. */
 struct sl_cls {
 	struct sl_class *c;
 	bool proto_bad;		/* proto given but wrong: skip what needs it */
-	yaml_node_t *name_val;	/* for duplicate names */
-	yaml_node_t *seen[SL_FIELDS_MAX];	/* class fields, by table row */
-	yaml_node_t *mseen[SL_FIELDS_MAX];	/* match fields, by table row */
+	struct sl_srcpos name_pos;	/* line 0: no valid name */
+	struct sl_seen match;
 };
 
 /* State of a limit while it is walked. */
@@ -62,125 +79,239 @@ struct sl_lim {
 	struct sl_limit *l;
 	bool rate_ok, burst_ok;
 	enum sl_rate_unit burst_unit;
-	const char *rate_s, *burst_s;
-	yaml_node_t *burst_val;
+	char rate_s[SL_TEXT_MAX], burst_s[SL_TEXT_MAX];
+	struct sl_srcpos burst_pos;
 };
 
-/* State of an exceed mapping while it is walked. */
-struct sl_exc {
-	struct sl_exceed *e;
-	bool ok;
-};
-
-static struct sl_srcpos sl_pos(const yaml_node_t *n)
+static struct sl_srcpos sl_mark(yaml_mark_t m)
 {
 	struct sl_srcpos pos = {
-		.line = (uint32_t)n->start_mark.line + 1,
-		.col = (uint32_t)n->start_mark.column + 1,
+		.line = (uint32_t)m.line + 1,
+		.col = (uint32_t)m.column + 1,
 	};
 
 	return pos;
 }
 
-/* Report at node n; the same error twice (an aliased node) once. */
+/* Where the current event starts. */
+static struct sl_srcpos sl_here(const struct sl_ld *ld)
+{
+	return sl_mark(ld->ev.start_mark);
+}
+
 __attribute__((format(printf, 3, 4)))
-static void sl_err(struct sl_ld *ld, const yaml_node_t *n, const char *fmt,
+static void sl_err(struct sl_ld *ld, struct sl_srcpos pos, const char *fmt,
 		   ...)
 {
-	struct sl_srcpos pos = sl_pos(n);
 	char msg[SL_ERR_MAX];
 	va_list ap;
-	uint32_t i;
 
+	/* After a syntax error, whatever is missing is no news. */
+	if (ld->stop)
+		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	for (i = 0; i < ld->d->n; i++) {
-		const struct sl_diag *g = &ld->d->diag[i];
-
-		if (g->pos.line == pos.line && g->pos.col == pos.col &&
-		    strcmp(g->msg, msg) == 0)
-			return;
-	}
 	ld->errors++;
 	sl_diags_add(ld->d, pos, "%s", msg);
 }
 
-static void sl_nomem(struct sl_ld *ld, const yaml_node_t *n)
+static void sl_nomem(struct sl_ld *ld)
 {
-	ld->nomem = true;
-	sl_err(ld, n, "out of memory");
+	sl_err(ld, sl_here(ld), "out of memory");
+	ld->stop = true;
+	ld->rc = -ENOMEM;
 }
 
-static yaml_node_t *sl_node(struct sl_ld *ld, int i)
+/* A libyaml failure as a diagnostic at the place it points to. */
+static int sl_yaml_error(struct sl_ld *ld)
 {
-	return yaml_document_get_node(ld->doc, i);
+	const yaml_parser_t *y = &ld->y;
+	struct sl_srcpos none = { 0, 0 };
+	const char *problem = y->problem != NULL ? y->problem : "unknown error";
+
+	ld->errors++;
+	if (y->error == YAML_MEMORY_ERROR) {
+		sl_diags_add(ld->d, none, "out of memory");
+		return -ENOMEM;
+	}
+	if (y->error == YAML_READER_ERROR) {
+		/* The reader only knows the byte offset. */
+		sl_diags_add(ld->d, none, "invalid input at byte %zu: %s",
+			     y->problem_offset, problem);
+		return -EINVAL;
+	}
+	if (y->context != NULL)
+		sl_diags_add(ld->d, sl_mark(y->problem_mark),
+			     "YAML syntax error: %s (%s at line %zu, column %zu)",
+			     problem, y->context, y->context_mark.line + 1,
+			     y->context_mark.column + 1);
+	else
+		sl_diags_add(ld->d, sl_mark(y->problem_mark),
+			     "YAML syntax error: %s", problem);
+	return -EINVAL;
+}
+
+/* The anchor of the current event, if it has one. */
+static const char *sl_anchor(const struct sl_ld *ld)
+{
+	const yaml_event_t *e = &ld->ev;
+
+	if (e->type == YAML_SCALAR_EVENT)
+		return (const char *)e->data.scalar.anchor;
+	if (e->type == YAML_SEQUENCE_START_EVENT)
+		return (const char *)e->data.sequence_start.anchor;
+	if (e->type == YAML_MAPPING_START_EVENT)
+		return (const char *)e->data.mapping_start.anchor;
+	return NULL;
+}
+
+/*
+ * Make the next event current; false once the walk must stop. Anchors
+ * and aliases are reported here, once each, wherever they are.
+ */
+static bool sl_next(struct sl_ld *ld)
+{
+	const char *anchor;
+
+	if (ld->stop)
+		return false;
+	if (ld->have_ev)
+		yaml_event_delete(&ld->ev);
+	ld->have_ev = false;
+	if (!yaml_parser_parse(&ld->y, &ld->ev)) {
+		memset(&ld->ev, 0, sizeof(ld->ev));
+		ld->ev.type = YAML_NO_EVENT;
+		ld->rc = sl_yaml_error(ld);
+		ld->stop = true;
+		return false;
+	}
+	ld->have_ev = true;
+	anchor = sl_anchor(ld);
+	if (anchor != NULL)
+		sl_err(ld, sl_here(ld), "anchors (&%s) are not supported; write the value out",
+		       anchor);
+	if (ld->ev.type == YAML_ALIAS_EVENT)
+		sl_err(ld, sl_here(ld), "aliases (*%s) are not supported; write the value out",
+		       (const char *)ld->ev.data.alias.anchor);
+	return true;
+}
+
+/* Consume the rest of the node whose first event is current. */
+static void sl_skip(struct sl_ld *ld)
+{
+	unsigned int depth = 0;
+
+	do {
+		switch (ld->ev.type) {
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT:
+			depth++;
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			depth--;
+			break;
+		default:
+			break;
+		}
+	} while (depth > 0 && sl_next(ld));
 }
 
 /* A plain empty value, "~" or "null": what YAML reads as nothing. */
-static bool sl_is_null(const yaml_node_t *n)
+static bool sl_is_null(const struct sl_ld *ld)
 {
-	const char *v = (const char *)n->data.scalar.value;
+	const yaml_event_t *e = &ld->ev;
+	const char *v = (const char *)e->data.scalar.value;
 
-	if (n->type != YAML_SCALAR_NODE ||
-	    n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+	if (e->type != YAML_SCALAR_EVENT ||
+	    e->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
 		return false;
 	return v[0] == '\0' || strcmp(v, "~") == 0 ||
 	       strcmp(v, "null") == 0 || strcmp(v, "Null") == 0 ||
 	       strcmp(v, "NULL") == 0;
 }
 
-static const char *sl_kind(const yaml_node_t *n)
+/* What the current event starts, for messages. */
+static const char *sl_kind(const struct sl_ld *ld)
 {
-	if (n->type == YAML_MAPPING_NODE)
+	switch (ld->ev.type) {
+	case YAML_MAPPING_START_EVENT:
 		return "a mapping";
-	if (n->type == YAML_SEQUENCE_NODE)
+	case YAML_SEQUENCE_START_EVENT:
 		return "a sequence";
-	return sl_is_null(n) ? "nothing" : "a scalar";
+	case YAML_ALIAS_EVENT:
+		return "an alias";
+	default:
+		return sl_is_null(ld) ? "nothing" : "a scalar";
+	}
+}
+
+/* The tag of the current event; NULL for none and for "!". */
+static const char *sl_tag(const struct sl_ld *ld)
+{
+	const yaml_event_t *e = &ld->ev;
+	const char *tag = NULL;
+
+	if (e->type == YAML_SCALAR_EVENT)
+		tag = (const char *)e->data.scalar.tag;
+	else if (e->type == YAML_SEQUENCE_START_EVENT)
+		tag = (const char *)e->data.sequence_start.tag;
+	else if (e->type == YAML_MAPPING_START_EVENT)
+		tag = (const char *)e->data.mapping_start.tag;
+	if (tag != NULL && strcmp(tag, "!") == 0)
+		return NULL;
+	return tag;
 }
 
 /*
- * Whether n is of type want (and not null). Reports "field: expected X,
- * got Y" otherwise. Tags other than YAML's own are refused: "!ack" looks
- * like a value but YAML reads it as a tag.
+ * Whether the current node is of type want (a scalar that is not null,
+ * a sequence, a mapping); if not, reports "field: expected X, got Y" and
+ * skips it. Tags other than YAML's own are refused: "!ack" looks like a
+ * value but YAML reads it as a tag.
  */
-static bool sl_expect(struct sl_ld *ld, const char *field, yaml_node_t *n,
-		      yaml_node_type_t want)
+static bool sl_expect(struct sl_ld *ld, const char *field,
+		      yaml_event_type_t want)
 {
-	static const char *const names[] = {
-		[YAML_SCALAR_NODE] = "a scalar",
-		[YAML_SEQUENCE_NODE] = "a sequence",
-		[YAML_MAPPING_NODE] = "a mapping",
-	};
-	const char *tag = (const char *)n->tag;
+	const char *tag = sl_tag(ld);
+	const char *wname = want == YAML_SCALAR_EVENT ? "a scalar" :
+			    want == YAML_SEQUENCE_START_EVENT ? "a sequence" :
+			    "a mapping";
 
+	if (ld->stop)
+		return false;
 	if (tag != NULL && strncmp(tag, "tag:yaml.org,2002:", 18) != 0) {
-		sl_err(ld, n, "%s: unexpected YAML tag '%s' (quote values that start with '!')",
+		sl_err(ld, sl_here(ld), "%s: unexpected YAML tag '%s' (quote values that start with '!')",
 		       field, tag);
+		sl_skip(ld);
 		return false;
 	}
-	if (n->type == want && !(want == YAML_SCALAR_NODE && sl_is_null(n)))
+	if (ld->ev.type == want && !(want == YAML_SCALAR_EVENT && sl_is_null(ld)))
 		return true;
-	if (n->type == YAML_SCALAR_NODE && sl_is_null(n) &&
-	    want == YAML_SCALAR_NODE)
-		sl_err(ld, n, "%s: missing value", field);
+	/* An alias was reported when it was read. */
+	if (ld->ev.type == YAML_ALIAS_EVENT)
+		return false;
+	if (want == YAML_SCALAR_EVENT && sl_is_null(ld))
+		sl_err(ld, sl_here(ld), "%s: missing value", field);
 	else
-		sl_err(ld, n, "%s: expected %s, got %s", field, names[want],
-		       sl_kind(n));
+		sl_err(ld, sl_here(ld), "%s: expected %s, got %s", field, wname,
+		       sl_kind(ld));
+	sl_skip(ld);
 	return false;
 }
 
-/* The text of scalar n, or NULL after reporting why there is none. */
-static const char *sl_scalar(struct sl_ld *ld, const char *field,
-			     yaml_node_t *n)
+/* The text of the current scalar (valid until the next event), or NULL. */
+static const char *sl_scalar(struct sl_ld *ld, const char *field)
 {
-	if (!sl_expect(ld, field, n, YAML_SCALAR_NODE))
+	if (!sl_expect(ld, field, YAML_SCALAR_EVENT))
 		return NULL;
-	if (strlen((const char *)n->data.scalar.value) != n->data.scalar.length) {
-		sl_err(ld, n, "%s: value contains a NUL character", field);
+	if (strlen((const char *)ld->ev.data.scalar.value) !=
+	    ld->ev.data.scalar.length) {
+		sl_err(ld, sl_here(ld), "%s: value contains a NUL character",
+		       field);
 		return NULL;
 	}
-	return (const char *)n->data.scalar.value;
+	return (const char *)ld->ev.data.scalar.value;
 }
 
 /*
@@ -223,9 +354,8 @@ static const char *sl_suggest(const char *name, const struct sl_field *f,
 			      size_t n, uint32_t *hinted)
 {
 	const char *best = NULL;
-	size_t row = 0;
 	unsigned int bd = 3;
-	size_t i;
+	size_t i, row = 0;
 
 	for (i = 0; i < n; i++) {
 		unsigned int d = sl_distance(name, f[i].name);
@@ -241,58 +371,77 @@ static const char *sl_suggest(const char *name, const struct sl_field *f,
 	return best;
 }
 
-/*
- * Walk mapping map through the table f (n rows, at most SL_FIELDS_MAX):
- * unknown and repeated fields are reported, the rest parsed into obj.
- * seen[i] is left at the key node of row i, NULL where it is absent.
- * Returns the rows suggested for unknown fields: a missing field that was
- * misspelt needs no second report.
- */
-static uint32_t sl_walk_map(struct sl_ld *ld, yaml_node_t *map, const char *where,
-			const struct sl_field *f, size_t n, void *obj,
-			yaml_node_t **seen)
+/* Report the current key, which is not one of f, and why. */
+static void sl_unknown_field(struct sl_ld *ld, const char *where,
+			     const struct sl_field *f, size_t n,
+			     struct sl_seen *seen)
 {
-	yaml_node_pair_t *pr;
-	uint32_t hinted = 0;
-	size_t i;
+	const char *name = (const char *)ld->ev.data.scalar.value;
+	const char *hint;
 
-	memset(seen, 0, n * sizeof(*seen));
-	for (pr = map->data.mapping.pairs.start;
-	     pr < map->data.mapping.pairs.top; pr++) {
-		yaml_node_t *key = sl_node(ld, pr->key);
-		yaml_node_t *val = sl_node(ld, pr->value);
-		const char *name, *hint;
+	if (strcmp(name, "<<") == 0) {
+		sl_err(ld, sl_here(ld), "merge keys (<<) are not supported in %s; write the fields out",
+		       where);
+		return;
+	}
+	hint = sl_suggest(name, f, n, &seen->hinted);
+	if (hint != NULL)
+		sl_err(ld, sl_here(ld), "unknown field '%s' in %s (did you mean '%s'?)",
+		       name, where, hint);
+	else
+		sl_err(ld, sl_here(ld), "unknown field '%s' in %s", name, where);
+}
 
-		if (key->type != YAML_SCALAR_NODE) {
-			sl_err(ld, key, "expected a field name in %s, got %s",
-			       where, sl_kind(key));
+/*
+ * Walk the mapping whose start is current through the table f (n rows,
+ * at most SL_FIELDS_MAX): unknown and repeated fields are reported and
+ * skipped, the others parsed into obj. seen says which were there.
+ */
+static void sl_walk_map(struct sl_ld *ld, const char *where,
+			const struct sl_field *f, size_t n, void *obj,
+			struct sl_seen *seen)
+{
+	memset(seen, 0, sizeof(*seen));
+	while (sl_next(ld) && ld->ev.type != YAML_MAPPING_END_EVENT) {
+		struct sl_srcpos key = sl_here(ld);
+		const char *name;
+		size_t i = n;
+
+		seen->pairs++;
+		if (ld->ev.type != YAML_SCALAR_EVENT) {
+			if (ld->ev.type != YAML_ALIAS_EVENT)
+				sl_err(ld, key, "expected a field name in %s, got %s",
+				       where, sl_kind(ld));
+			sl_skip(ld);
+		} else {
+			name = (const char *)ld->ev.data.scalar.value;
+			for (i = 0; i < n; i++)
+				if (strcmp(name, f[i].name) == 0)
+					break;
+			if (i == n) {
+				sl_unknown_field(ld, where, f, n, seen);
+			} else if (seen->key[i].line != 0) {
+				sl_err(ld, key, "duplicate field '%s' in %s (first at line %u, column %u)",
+				       name, where, seen->key[i].line,
+				       seen->key[i].col);
+				i = n;
+			}
+		}
+		if (!sl_next(ld))
+			break;
+		if (i == n) {
+			sl_skip(ld);
 			continue;
 		}
-		name = (const char *)key->data.scalar.value;
-		for (i = 0; i < n; i++)
-			if (strcmp(name, f[i].name) == 0)
-				break;
-		if (i == n && strcmp(name, "<<") == 0) {
-			sl_err(ld, key, "merge keys (<<) are not supported in %s; write the fields out",
-			       where);
-		} else if (i == n) {
-			hint = sl_suggest(name, f, n, &hinted);
-			if (hint != NULL)
-				sl_err(ld, key, "unknown field '%s' in %s (did you mean '%s'?)",
-				       name, where, hint);
-			else
-				sl_err(ld, key, "unknown field '%s' in %s", name,
-				       where);
-		} else if (seen[i] != NULL) {
-			sl_err(ld, key, "duplicate field '%s' in %s (first at line %u, column %u)",
-			       name, where, sl_pos(seen[i]).line,
-			       sl_pos(seen[i]).col);
-		} else {
-			seen[i] = key;
-			f[i].parse(ld, obj, key, val);
-		}
+		seen->key[i] = key;
+		f[i].parse(ld, obj, f[i].name, key);
 	}
-	return hinted;
+}
+
+/* Whether row i of a table is missing, and not because it was misspelt. */
+static bool sl_missing(const struct sl_seen *seen, size_t i)
+{
+	return seen->key[i].line == 0 && !(seen->hinted & (1u << i));
 }
 
 /* Reads one scalar into *out: the same shape for every list type. */
@@ -323,61 +472,73 @@ static int sl_item_dscp(const char *s, void *out, char *err, size_t errlen)
 	return -EINVAL;
 }
 
-/*
- * val: one scalar or a sequence of 1..SL_MATCH_LIST_MAX scalars, each
- * read by fn into an array of elsize items. Returns the array (the
- * caller frees it) with *n set, or NULL after reporting.
- */
-static void *sl_list(struct sl_ld *ld, const char *field, yaml_node_t *val,
-		     size_t elsize, sl_item_fn fn, uint32_t *n)
+/* Parse the current scalar as one list item into out; false on error. */
+static bool sl_list_item(struct sl_ld *ld, const char *field, sl_item_fn fn,
+			 void *out)
 {
-	yaml_node_item_t *it, *start = NULL;
 	char err[SL_ERR_MAX];
-	uint32_t count = 1, i, bad = 0;
-	uint8_t *arr;
+	const char *s = sl_scalar(ld, field);
 
-	if (val->type == YAML_SEQUENCE_NODE) {
-		start = val->data.sequence.items.start;
-		count = (uint32_t)(val->data.sequence.items.top - start);
+	if (s == NULL)
+		return false;
+	if (fn(s, out, err, sizeof(err)) != 0) {
+		sl_err(ld, sl_here(ld), "%s: %s", field, err);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * The current value: one scalar or a sequence of 1..SL_MATCH_LIST_MAX
+ * scalars, each read by fn into an array of elsize (at most
+ * sizeof(struct sl_prefix)) items. Returns the array (the caller frees
+ * it) with *n set, or NULL after reporting.
+ */
+static void *sl_list(struct sl_ld *ld, const char *field, size_t elsize,
+		     sl_item_fn fn, uint32_t *n)
+{
+	uint8_t tmp[SL_MATCH_LIST_MAX * sizeof(struct sl_prefix)];
+	struct sl_srcpos start = sl_here(ld);
+	uint32_t count = 0;
+	bool bad = false;
+	void *arr;
+
+	if (ld->ev.type == YAML_MAPPING_START_EVENT) {
+		sl_err(ld, start, "%s: expected a value or a list of values, got a mapping",
+		       field);
+		sl_skip(ld);
+		return NULL;
+	}
+	if (ld->ev.type != YAML_SEQUENCE_START_EVENT) {
+		if (!sl_list_item(ld, field, fn, tmp))
+			return NULL;
+		count = 1;
+	} else {
+		while (sl_next(ld) && ld->ev.type != YAML_SEQUENCE_END_EVENT) {
+			if (count++ >= SL_MATCH_LIST_MAX)
+				sl_skip(ld);
+			else if (!sl_list_item(ld, field, fn,
+					       tmp + (count - 1) * elsize))
+				bad = true;
+		}
 		if (count == 0) {
-			sl_err(ld, val, "%s: empty list", field);
+			sl_err(ld, start, "%s: empty list", field);
 			return NULL;
 		}
 		if (count > SL_MATCH_LIST_MAX) {
-			sl_err(ld, val, "%s: too many entries (%u, max %u)",
+			sl_err(ld, start, "%s: too many entries (%u, max %u)",
 			       field, count, SL_MATCH_LIST_MAX);
 			return NULL;
 		}
-	} else if (val->type == YAML_MAPPING_NODE) {
-		sl_err(ld, val, "%s: expected a value or a list of values, got a mapping",
-		       field);
-		return NULL;
 	}
-	arr = calloc(count, elsize);
+	if (bad || ld->stop)
+		return NULL;
+	arr = malloc(count * elsize);
 	if (arr == NULL) {
-		sl_nomem(ld, val);
+		sl_nomem(ld);
 		return NULL;
 	}
-	for (i = 0; i < count; i++) {
-		yaml_node_t *item = val;
-		const char *s;
-
-		if (start != NULL) {
-			it = start + i;
-			item = sl_node(ld, *it);
-		}
-		s = sl_scalar(ld, field, item);
-		if (s == NULL) {
-			bad++;
-		} else if (fn(s, arr + i * elsize, err, sizeof(err)) != 0) {
-			sl_err(ld, item, "%s: %s", field, err);
-			bad++;
-		}
-	}
-	if (bad > 0) {
-		free(arr);
-		return NULL;
-	}
+	memcpy(arr, tmp, count * elsize);
 	*n = count;
 	return arr;
 }
@@ -390,12 +551,12 @@ static const struct {
 	{ "icmpv6", 58 }, { "sctp", 132 },
 };
 
-static void sl_f_proto(struct sl_ld *ld, void *obj, yaml_node_t *key,
-		       yaml_node_t *val)
+static void sl_f_proto(struct sl_ld *ld, void *obj, const char *name,
+		       struct sl_srcpos key)
 {
 	struct sl_cls *k = obj;
 	struct sl_match *m = &k->c->match;
-	const char *s = sl_scalar(ld, "proto", val);
+	const char *s = sl_scalar(ld, name);
 	char *end;
 	long v;
 	size_t i;
@@ -417,7 +578,7 @@ static void sl_f_proto(struct sl_ld *ld, void *obj, yaml_node_t *key,
 		m->proto = (int)v;
 		goto ok;
 	}
-	sl_err(ld, val, "proto: expected tcp, udp, icmp, icmpv6, sctp, any or a number 0..255, got '%s'",
+	sl_err(ld, sl_here(ld), "proto: expected tcp, udp, icmp, icmpv6, sctp, any or a number 0..255, got '%s'",
 	       s);
 	return;
 ok:
@@ -427,75 +588,73 @@ ok:
 		m->fields |= SL_M_PROTO;
 }
 
-static void sl_f_src(struct sl_ld *ld, void *obj, yaml_node_t *key,
-		     yaml_node_t *val)
+static void sl_f_src(struct sl_ld *ld, void *obj, const char *name,
+		     struct sl_srcpos key)
 {
 	struct sl_match *m = &((struct sl_cls *)obj)->c->match;
 
 	(void)key;
-	m->src = sl_list(ld, "src", val, sizeof(*m->src), sl_item_prefix,
-			 &m->n_src);
+	m->src = sl_list(ld, name, sizeof(*m->src), sl_item_prefix, &m->n_src);
 	if (m->src != NULL)
 		m->fields |= SL_M_SRC;
 }
 
-static void sl_f_dst(struct sl_ld *ld, void *obj, yaml_node_t *key,
-		     yaml_node_t *val)
+static void sl_f_dst(struct sl_ld *ld, void *obj, const char *name,
+		     struct sl_srcpos key)
 {
 	struct sl_match *m = &((struct sl_cls *)obj)->c->match;
 
 	(void)key;
-	m->dst = sl_list(ld, "dst", val, sizeof(*m->dst), sl_item_prefix,
-			 &m->n_dst);
+	m->dst = sl_list(ld, name, sizeof(*m->dst), sl_item_prefix, &m->n_dst);
 	if (m->dst != NULL)
 		m->fields |= SL_M_DST;
 }
 
-static void sl_f_sport(struct sl_ld *ld, void *obj, yaml_node_t *key,
-		       yaml_node_t *val)
+static void sl_f_sport(struct sl_ld *ld, void *obj, const char *name,
+		       struct sl_srcpos key)
 {
 	struct sl_match *m = &((struct sl_cls *)obj)->c->match;
 
 	(void)key;
-	m->sport = sl_list(ld, "sport", val, sizeof(*m->sport), sl_item_port,
+	m->sport = sl_list(ld, name, sizeof(*m->sport), sl_item_port,
 			   &m->n_sport);
 	if (m->sport != NULL)
 		m->fields |= SL_M_SPORT;
 }
 
-static void sl_f_dport(struct sl_ld *ld, void *obj, yaml_node_t *key,
-		       yaml_node_t *val)
+static void sl_f_dport(struct sl_ld *ld, void *obj, const char *name,
+		       struct sl_srcpos key)
 {
 	struct sl_match *m = &((struct sl_cls *)obj)->c->match;
 
 	(void)key;
-	m->dport = sl_list(ld, "dport", val, sizeof(*m->dport), sl_item_port,
+	m->dport = sl_list(ld, name, sizeof(*m->dport), sl_item_port,
 			   &m->n_dport);
 	if (m->dport != NULL)
 		m->fields |= SL_M_DPORT;
 }
 
-static void sl_f_vlan(struct sl_ld *ld, void *obj, yaml_node_t *key,
-		      yaml_node_t *val)
+static void sl_f_vlan(struct sl_ld *ld, void *obj, const char *name,
+		      struct sl_srcpos key)
 {
 	struct sl_match *m = &((struct sl_cls *)obj)->c->match;
 
 	(void)key;
-	m->vlan = sl_list(ld, "vlan", val, sizeof(*m->vlan), sl_item_vlan,
+	m->vlan = sl_list(ld, name, sizeof(*m->vlan), sl_item_vlan,
 			  &m->n_vlan);
 	if (m->vlan != NULL)
 		m->fields |= SL_M_VLAN;
 }
 
-static void sl_f_dscp(struct sl_ld *ld, void *obj, yaml_node_t *key,
-		      yaml_node_t *val)
+static void sl_f_dscp(struct sl_ld *ld, void *obj, const char *name,
+		      struct sl_srcpos key)
 {
 	struct sl_match *m = &((struct sl_cls *)obj)->c->match;
 	uint8_t *d;
 	uint32_t n, i;
 
 	(void)key;
-	d = sl_list(ld, "dscp", val, 1, sl_item_dscp, &n);
+	d = sl_list(ld, name, 1, sl_item_dscp, &n);
 	if (d == NULL)
 		return;
 	for (i = 0; i < n; i++)
@@ -504,11 +663,11 @@ static void sl_f_dscp(struct sl_ld *ld, void *obj, yaml_node_t *key,
 	free(d);
 }
 
-static void sl_f_tcp_flags(struct sl_ld *ld, void *obj, yaml_node_t *key,
-			   yaml_node_t *val)
+static void sl_f_tcp_flags(struct sl_ld *ld, void *obj, const char *name,
+			   struct sl_srcpos key)
 {
 	struct sl_match *m = &((struct sl_cls *)obj)->c->match;
-	const char *s = sl_scalar(ld, "tcp_flags", val);
+	const char *s = sl_scalar(ld, name);
 	char err[SL_ERR_MAX];
 
 	(void)key;
@@ -516,20 +675,19 @@ static void sl_f_tcp_flags(struct sl_ld *ld, void *obj, yaml_node_t *key,
 		return;
 	if (sl_tcp_flags_parse(s, &m->tcp_flags, &m->tcp_mask, err,
 			       sizeof(err)) != 0) {
-		sl_err(ld, val, "tcp_flags: %s", err);
+		sl_err(ld, sl_here(ld), "tcp_flags: %s", err);
 		return;
 	}
 	m->fields |= SL_M_TCP_FLAGS;
 }
 
 /* For fields of later language versions: known, so not "unknown field". */
-static void sl_f_unsupported(struct sl_ld *ld, void *obj, yaml_node_t *key,
-			     yaml_node_t *val)
+static void sl_f_unsupported(struct sl_ld *ld, void *obj, const char *name,
+			     struct sl_srcpos key)
 {
 	(void)obj;
-	(void)val;
-	sl_err(ld, key, "%s: not supported in this version",
-	       (const char *)key->data.scalar.value);
+	sl_err(ld, key, "%s: not supported in this version", name);
+	sl_skip(ld);
 }
 
 enum { SL_MF_SPORT = 3, SL_MF_DPORT = 4, SL_MF_TCP_FLAGS = 5 };
@@ -547,7 +705,7 @@ static const struct sl_field sl_match_fields[] = {
 };
 
 _Static_assert(SL_COUNT(sl_match_fields) <= SL_FIELDS_MAX,
-	       "struct sl_cls keeps one key node per match field");
+	       "struct sl_seen keeps one position per field");
 
 /* Whether the match's proto carries ports (TCP, UDP, SCTP). */
 static bool sl_has_ports(const struct sl_match *m)
@@ -559,42 +717,40 @@ static bool sl_has_ports(const struct sl_match *m)
 /* Checks between match fields, once all of them are read. */
 static void sl_match_check(struct sl_ld *ld, struct sl_cls *k)
 {
-	const struct sl_match *m = &k->c->match;
 	static const int port_rows[] = { SL_MF_SPORT, SL_MF_DPORT };
-	yaml_node_t *key;
+	const struct sl_match *m = &k->c->match;
+	const struct sl_srcpos *key = k->match.key;
 	size_t i;
 
 	if (k->proto_bad)
 		return;
-	for (i = 0; i < SL_COUNT(port_rows); i++) {
-		key = k->mseen[port_rows[i]];
-		if (key != NULL && !sl_has_ports(m))
-			sl_err(ld, key, "%s: requires proto tcp, udp or sctp (6, 17 or 132)",
+	for (i = 0; i < SL_COUNT(port_rows); i++)
+		if (key[port_rows[i]].line != 0 && !sl_has_ports(m))
+			sl_err(ld, key[port_rows[i]], "%s: requires proto tcp, udp or sctp (6, 17 or 132)",
 			       sl_match_fields[port_rows[i]].name);
-	}
-	key = k->mseen[SL_MF_TCP_FLAGS];
-	if (key != NULL && !((m->fields & SL_M_PROTO) && m->proto == 6))
-		sl_err(ld, key, "tcp_flags: requires proto tcp");
+	if (key[SL_MF_TCP_FLAGS].line != 0 &&
+	    !((m->fields & SL_M_PROTO) && m->proto == 6))
+		sl_err(ld, key[SL_MF_TCP_FLAGS], "tcp_flags: requires proto tcp");
 }
 
-static void sl_f_match(struct sl_ld *ld, void *obj, yaml_node_t *key,
-		       yaml_node_t *val)
+static void sl_f_match(struct sl_ld *ld, void *obj, const char *name,
+		       struct sl_srcpos key)
 {
 	struct sl_cls *k = obj;
 
 	(void)key;
-	if (!sl_expect(ld, "match", val, YAML_MAPPING_NODE))
+	if (!sl_expect(ld, name, YAML_MAPPING_START_EVENT))
 		return;
-	sl_walk_map(ld, val, "match", sl_match_fields,
-		    SL_COUNT(sl_match_fields), k, k->mseen);
+	sl_walk_map(ld, "match", sl_match_fields, SL_COUNT(sl_match_fields),
+		    k, &k->match);
 	sl_match_check(ld, k);
 }
 
-static void sl_f_name(struct sl_ld *ld, void *obj, yaml_node_t *key,
-		      yaml_node_t *val)
+static void sl_f_name(struct sl_ld *ld, void *obj, const char *name,
+		      struct sl_srcpos key)
 {
 	struct sl_cls *k = obj;
-	const char *s = sl_scalar(ld, "name", val);
+	const char *s = sl_scalar(ld, name);
 	size_t n;
 
 	(void)key;
@@ -602,48 +758,48 @@ static void sl_f_name(struct sl_ld *ld, void *obj, yaml_node_t *key,
 		return;
 	n = strlen(s);
 	if (n >= SL_CLASS_NAME_MAX) {
-		sl_err(ld, val, "name: '%.32s...' is too long (%zu characters, max %d)",
+		sl_err(ld, sl_here(ld), "name: '%.32s...' is too long (%zu characters, max %d)",
 		       s, n, SL_CLASS_NAME_MAX - 1);
 		return;
 	}
 	if (strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") != n) {
-		sl_err(ld, val, "name: '%s' may only contain letters, digits, '_', '.' and '-'",
+		sl_err(ld, sl_here(ld), "name: '%s' may only contain letters, digits, '_', '.' and '-'",
 		       s);
 		return;
 	}
 	memcpy(k->c->name, s, n + 1);
-	k->name_val = val;
+	k->name_pos = sl_here(ld);
 }
 
-static void sl_f_key(struct sl_ld *ld, void *obj, yaml_node_t *key,
-		     yaml_node_t *val)
+static void sl_f_key(struct sl_ld *ld, void *obj, const char *name,
+		     struct sl_srcpos key)
 {
-	struct sl_lim *m = obj;
-	const char *s = sl_scalar(ld, "key", val);
+	struct sl_limit *l = ((struct sl_lim *)obj)->l;
+	const char *s = sl_scalar(ld, name);
 	uint64_t n;
 	char *end;
 
 	(void)key;
 	if (s == NULL)
 		return;
-	m->l->prefix_len = 0;
+	l->prefix_len = 0;
 	if (strcmp(s, "none") == 0) {
-		m->l->key = SL_KEY_NONE;
+		l->key = SL_KEY_NONE;
 	} else if (strcmp(s, "flow") == 0) {
-		m->l->key = SL_KEY_FLOW;
+		l->key = SL_KEY_FLOW;
 	} else if (strncmp(s, "src", 3) == 0 || strncmp(s, "dst", 3) == 0) {
-		m->l->key = s[0] == 's' ? SL_KEY_SRC : SL_KEY_DST;
-		m->l->prefix_len = 128;
+		l->key = s[0] == 's' ? SL_KEY_SRC : SL_KEY_DST;
+		l->prefix_len = 128;
 		if (s[3] == '/') {
 			errno = 0;
 			n = strtoull(s + 4, &end, 10);
 			if (s[4] < '0' || s[4] > '9' || *end != '\0' ||
 			    errno != 0 || n > 128) {
-				sl_err(ld, val, "key: in '%s', N of %.3s/N must be 0..128",
+				sl_err(ld, sl_here(ld), "key: in '%s', N of %.3s/N must be 0..128",
 				       s, s);
 				return;
 			}
-			m->l->prefix_len = (uint8_t)n;
+			l->prefix_len = (uint8_t)n;
 		} else if (s[3] != '\0') {
 			goto bad;
 		}
@@ -652,33 +808,33 @@ static void sl_f_key(struct sl_ld *ld, void *obj, yaml_node_t *key,
 	}
 	return;
 bad:
-	sl_err(ld, val, "key: expected src, dst, flow, none, src/N or dst/N, got '%s'",
+	sl_err(ld, sl_here(ld), "key: expected src, dst, flow, none, src/N or dst/N, got '%s'",
 	       s);
 }
 
-static void sl_f_rate(struct sl_ld *ld, void *obj, yaml_node_t *key,
-		      yaml_node_t *val)
+static void sl_f_rate(struct sl_ld *ld, void *obj, const char *name,
+		      struct sl_srcpos key)
 {
 	struct sl_lim *m = obj;
-	const char *s = sl_scalar(ld, "rate", val);
+	const char *s = sl_scalar(ld, name);
 	char err[SL_ERR_MAX];
 
 	(void)key;
 	if (s == NULL)
 		return;
 	if (sl_rate_parse(s, &m->l->rate, &m->l->unit, err, sizeof(err))) {
-		sl_err(ld, val, "rate: %s", err);
+		sl_err(ld, sl_here(ld), "rate: %s", err);
 		return;
 	}
-	m->rate_s = s;
+	snprintf(m->rate_s, sizeof(m->rate_s), "%s", s);
 	m->rate_ok = true;
 }
 
-static void sl_f_burst(struct sl_ld *ld, void *obj, yaml_node_t *key,
-		       yaml_node_t *val)
+static void sl_f_burst(struct sl_ld *ld, void *obj, const char *name,
+		       struct sl_srcpos key)
 {
 	struct sl_lim *m = obj;
-	const char *s = sl_scalar(ld, "burst", val);
+	const char *s = sl_scalar(ld, name);
 	char err[SL_ERR_MAX];
 
 	(void)key;
@@ -686,11 +842,11 @@ static void sl_f_burst(struct sl_ld *ld, void *obj, yaml_node_t *key,
 		return;
 	if (sl_burst_parse(s, &m->l->burst, &m->burst_unit, err,
 			   sizeof(err))) {
-		sl_err(ld, val, "burst: %s", err);
+		sl_err(ld, sl_here(ld), "burst: %s", err);
 		return;
 	}
-	m->burst_s = s;
-	m->burst_val = val;
+	snprintf(m->burst_s, sizeof(m->burst_s), "%s", s);
+	m->burst_pos = sl_here(ld);
 	m->burst_ok = true;
 }
 
@@ -701,67 +857,59 @@ static const struct sl_field sl_limit_fields[] = {
 };
 
 /* Rate and burst must agree in unit and fit the token bucket. */
-static bool sl_limit_agree(struct sl_ld *ld, struct sl_lim *m)
+static void sl_limit_agree(struct sl_ld *ld, struct sl_lim *m)
 {
 	char err[SL_ERR_MAX];
 
-	if (m->l->unit == SL_UNIT_PACKETS && m->burst_unit == SL_UNIT_BITS) {
-		sl_err(ld, m->burst_val, "burst: %s is in bytes but rate %s is in packets; give a packet count",
+	if (m->l->unit == SL_UNIT_PACKETS && m->burst_unit == SL_UNIT_BITS)
+		sl_err(ld, m->burst_pos, "burst: %s is in bytes but rate %s is in packets; give a packet count",
 		       m->burst_s, m->rate_s);
-		return false;
-	}
-	if (m->l->unit == SL_UNIT_BITS && m->burst_unit == SL_UNIT_PACKETS) {
-		sl_err(ld, m->burst_val, "burst: %s is a packet count but rate %s is in bits; give bytes (B, KB, MB or GB)",
+	else if (m->l->unit == SL_UNIT_BITS && m->burst_unit == SL_UNIT_PACKETS)
+		sl_err(ld, m->burst_pos, "burst: %s is a packet count but rate %s is in bits; give bytes (B, KB, MB or GB)",
 		       m->burst_s, m->rate_s);
-		return false;
-	}
-	if (sl_limit_check(m->l, err, sizeof(err)) != 0) {
-		sl_err(ld, m->burst_val, "%s", err);
-		return false;
-	}
-	return true;
+	else if (sl_limit_check(m->l, err, sizeof(err)) != 0)
+		sl_err(ld, m->burst_pos, "%s", err);
 }
 
-static void sl_f_limit(struct sl_ld *ld, void *obj, yaml_node_t *key,
-		       yaml_node_t *val)
+static void sl_f_limit(struct sl_ld *ld, void *obj, const char *name,
+		       struct sl_srcpos key)
 {
 	struct sl_cls *k = obj;
 	struct sl_lim m = { .l = &k->c->limit };
-	yaml_node_t *seen[SL_COUNT(sl_limit_fields)];
-	uint32_t hinted;
+	struct sl_srcpos start = sl_here(ld);
+	struct sl_seen seen;
 	size_t i;
 
 	(void)key;
 	/* Even a wrong limit is one: no second error about exceed. */
 	k->c->has_limit = true;
-	if (!sl_expect(ld, "limit", val, YAML_MAPPING_NODE))
+	if (!sl_expect(ld, name, YAML_MAPPING_START_EVENT))
 		return;
-	hinted = sl_walk_map(ld, val, "limit", sl_limit_fields,
-			     SL_COUNT(sl_limit_fields), &m, seen);
+	sl_walk_map(ld, "limit", sl_limit_fields, SL_COUNT(sl_limit_fields),
+		    &m, &seen);
 	for (i = 0; i < SL_COUNT(sl_limit_fields); i++)
-		if (seen[i] == NULL && !(hinted & (1u << i)))
-			sl_err(ld, val, "limit: missing required field '%s'",
+		if (sl_missing(&seen, i))
+			sl_err(ld, start, "limit: missing required field '%s'",
 			       sl_limit_fields[i].name);
 	if (m.rate_ok && m.burst_ok)
 		sl_limit_agree(ld, &m);
 }
 
-static void sl_f_mark(struct sl_ld *ld, void *obj, yaml_node_t *key,
-		      yaml_node_t *val)
+static void sl_f_mark(struct sl_ld *ld, void *obj, const char *name,
+		      struct sl_srcpos key)
 {
-	struct sl_exc *x = obj;
-	const char *s = sl_scalar(ld, "mark", val);
+	struct sl_exceed *e = obj;
 	char err[SL_ERR_MAX];
+	const char *s = sl_scalar(ld, name);
 
 	(void)key;
 	if (s == NULL)
 		return;
-	if (sl_item_dscp(s, &x->e->dscp, err, sizeof(err)) != 0) {
-		sl_err(ld, val, "mark: %s", err);
+	if (sl_item_dscp(s, &e->dscp, err, sizeof(err)) != 0) {
+		sl_err(ld, sl_here(ld), "mark: %s", err);
 		return;
 	}
-	x->e->action = SL_EXCEED_MARK;
-	x->ok = true;
+	e->action = SL_EXCEED_MARK;
 }
 
 static const struct sl_field sl_exceed_fields[] = {
@@ -769,36 +917,34 @@ static const struct sl_field sl_exceed_fields[] = {
 	{ "shape", sl_f_unsupported },
 };
 
-static void sl_f_exceed(struct sl_ld *ld, void *obj, yaml_node_t *key,
-			yaml_node_t *val)
+static void sl_f_exceed(struct sl_ld *ld, void *obj, const char *name,
+			struct sl_srcpos key)
 {
-	struct sl_cls *k = obj;
-	struct sl_exc x = { .e = &k->c->exceed };
-	yaml_node_t *seen[SL_COUNT(sl_exceed_fields)];
+	struct sl_exceed *e = &((struct sl_cls *)obj)->c->exceed;
+	struct sl_srcpos start = sl_here(ld);
+	struct sl_seen seen;
 	const char *s;
 
 	(void)key;
-	if (val->type == YAML_MAPPING_NODE) {
-		if (val->data.mapping.pairs.top - val->data.mapping.pairs.start != 1) {
-			sl_err(ld, val, "exceed: expected one action, {mark: DSCP} or {shape: DELAY}");
-			return;
-		}
-		sl_walk_map(ld, val, "exceed", sl_exceed_fields,
-			    SL_COUNT(sl_exceed_fields), &x, seen);
+	if (ld->ev.type == YAML_MAPPING_START_EVENT && sl_tag(ld) == NULL) {
+		sl_walk_map(ld, "exceed", sl_exceed_fields,
+			    SL_COUNT(sl_exceed_fields), e, &seen);
+		if (seen.pairs != 1)
+			sl_err(ld, start, "exceed: expected one action, {mark: DSCP} or {shape: DELAY}");
 		return;
 	}
-	s = sl_scalar(ld, "exceed", val);
+	s = sl_scalar(ld, name);
 	if (s == NULL)
 		return;
 	if (strcmp(s, "drop") == 0)
-		k->c->exceed.action = SL_EXCEED_DROP;
+		e->action = SL_EXCEED_DROP;
 	else if (strcmp(s, "monitor") == 0)
-		k->c->exceed.action = SL_EXCEED_MONITOR;
+		e->action = SL_EXCEED_MONITOR;
 	else if (strcmp(s, "mark") == 0 || strcmp(s, "shape") == 0)
-		sl_err(ld, val, "exceed: %s needs a value: {%s: %s}", s, s,
+		sl_err(ld, start, "exceed: %s needs a value: {%s: %s}", s, s,
 		       s[0] == 'm' ? "DSCP" : "DELAY");
 	else
-		sl_err(ld, val, "exceed: expected drop, monitor, {mark: DSCP} or {shape: DELAY}, got '%s'",
+		sl_err(ld, start, "exceed: expected drop, monitor, {mark: DSCP} or {shape: DELAY}, got '%s'",
 		       s);
 }
 
@@ -812,25 +958,24 @@ static const struct sl_field sl_class_fields[] = {
 	{ "ceiling", sl_f_unsupported },
 };
 
-/* One entry of classes: into c, with its name node kept for duplicates. */
-static void sl_class(struct sl_ld *ld, struct sl_class *c, yaml_node_t *n,
-		     yaml_node_t **name_val)
+/* The current entry of classes into c; *name_pos: where its name is. */
+static void sl_class(struct sl_ld *ld, struct sl_class *c,
+		     struct sl_srcpos *name_pos)
 {
 	struct sl_cls k = { .c = c };
-	uint32_t hinted;
+	struct sl_seen seen;
 
-	c->pos = sl_pos(n);
+	c->pos = sl_here(ld);
 	c->match.proto = SL_PROTO_ANY;
-	*name_val = NULL;
-	if (!sl_expect(ld, "classes", n, YAML_MAPPING_NODE))
+	if (!sl_expect(ld, "classes", YAML_MAPPING_START_EVENT))
 		return;
-	hinted = sl_walk_map(ld, n, "class", sl_class_fields,
-			     SL_COUNT(sl_class_fields), &k, k.seen);
-	if (k.seen[SL_CF_NAME] == NULL && !(hinted & (1u << SL_CF_NAME)))
-		sl_err(ld, n, "class: missing required field 'name'");
-	if (k.seen[SL_CF_EXCEED] != NULL && !c->has_limit)
-		sl_err(ld, k.seen[SL_CF_EXCEED], "exceed: has no effect without a limit (without one every packet conforms)");
-	*name_val = k.name_val;
+	sl_walk_map(ld, "class", sl_class_fields, SL_COUNT(sl_class_fields),
+		    &k, &seen);
+	if (sl_missing(&seen, SL_CF_NAME))
+		sl_err(ld, c->pos, "class: missing required field 'name'");
+	if (seen.key[SL_CF_EXCEED].line != 0 && !c->has_limit)
+		sl_err(ld, seen.key[SL_CF_EXCEED], "exceed: has no effect without a limit (without one every packet conforms)");
+	*name_pos = k.name_pos;
 }
 
 /* Class indices in name order, ties in file order: duplicates adjacent. */
@@ -847,51 +992,114 @@ static int sl_cmp_name(const void *a, const void *b, void *arg)
  * Report every class whose name an earlier class already has, at the
  * later one. Sorting keeps this O(n log n) for policies of many classes.
  */
-static void sl_dup_names(struct sl_ld *ld, yaml_node_t **name_val)
+static void sl_dup_names(struct sl_ld *ld, const struct sl_srcpos *name_pos)
 {
 	const struct sl_class *c = ld->p->classes;
 	uint32_t *idx, i, j, n = 0;
 
 	idx = malloc(sizeof(*idx) * ld->p->n_classes);
 	if (idx == NULL) {
-		ld->nomem = true;
+		sl_nomem(ld);
 		return;
 	}
 	for (i = 0; i < ld->p->n_classes; i++)
-		if (name_val[i] != NULL)
+		if (name_pos[i].line != 0)
 			idx[n++] = i;
 	qsort_r(idx, n, sizeof(*idx), sl_cmp_name, (void *)c);
 	for (i = 0; i < n; i = j) {
 		for (j = i + 1; j < n && strcmp(c[idx[j]].name, c[idx[i]].name) == 0; j++)
-			sl_err(ld, name_val[idx[j]], "duplicate class name '%s' (first at line %u)",
-			       c[idx[i]].name, sl_pos(name_val[idx[i]]).line);
+			sl_err(ld, name_pos[idx[j]], "duplicate class name '%s' (first at line %u)",
+			       c[idx[i]].name, name_pos[idx[i]].line);
 	}
 	free(idx);
 }
 
-static void sl_f_version(struct sl_ld *ld, void *obj, yaml_node_t *key,
-			 yaml_node_t *val)
+/* Room for one more class in p and in name_pos (*cap entries now). */
+static bool sl_grow_classes(struct sl_ld *ld, struct sl_srcpos **name_pos,
+			    uint32_t *cap)
 {
-	const char *s = sl_scalar(ld, "version", val);
+	struct sl_policy *p = ld->p;
+	uint32_t ncap = *cap == 0 ? 64 : *cap * 2;
+	struct sl_class *c;
+	struct sl_srcpos *np;
+
+	if (p->n_classes < *cap)
+		return true;
+	if (ncap > SL_CLASSES_MAX)
+		ncap = SL_CLASSES_MAX;
+	c = realloc(p->classes, ncap * sizeof(*c));
+	if (c == NULL)
+		goto nomem;
+	p->classes = c;
+	np = realloc(*name_pos, ncap * sizeof(*np));
+	if (np == NULL)
+		goto nomem;
+	*name_pos = np;
+	*cap = ncap;
+	return true;
+nomem:
+	sl_nomem(ld);
+	return false;
+}
+
+static void sl_f_classes(struct sl_ld *ld, void *obj, const char *name,
+			 struct sl_srcpos key)
+{
+	struct sl_policy *p = ld->p;
+	struct sl_srcpos start = sl_here(ld), *name_pos = NULL;
+	uint32_t cap = 0, total = 0;
+
+	(void)obj;
+	(void)key;
+	if (sl_is_null(ld)) {
+		sl_err(ld, start, "classes: missing value (write classes: [] for none)");
+		return;
+	}
+	if (!sl_expect(ld, name, YAML_SEQUENCE_START_EVENT))
+		return;
+	while (sl_next(ld) && ld->ev.type != YAML_SEQUENCE_END_EVENT) {
+		struct sl_class *c;
+
+		if (total++ >= SL_CLASSES_MAX ||
+		    !sl_grow_classes(ld, &name_pos, &cap)) {
+			sl_skip(ld);
+			continue;
+		}
+		c = &p->classes[p->n_classes++];
+		memset(c, 0, sizeof(*c));
+		sl_class(ld, c, &name_pos[p->n_classes - 1]);
+	}
+	if (total > SL_CLASSES_MAX)
+		sl_err(ld, start, "classes: too many classes (%u, max %u)", total,
+		       SL_CLASSES_MAX);
+	else if (!ld->stop && p->n_classes > 0)
+		sl_dup_names(ld, name_pos);
+	free(name_pos);
+}
+
+static void sl_f_version(struct sl_ld *ld, void *obj, const char *name,
+			 struct sl_srcpos key)
+{
+	const char *s = sl_scalar(ld, name);
 
 	(void)obj;
 	(void)key;
 	if (s == NULL)
 		return;
-	if (strspn(s, "0123456789") != strlen(s))
-		sl_err(ld, val, "version: expected %d, got '%s'",
+	if (s[0] == '\0' || strspn(s, "0123456789") != strlen(s))
+		sl_err(ld, sl_here(ld), "version: expected %d, got '%s'",
 		       SL_POLICY_VERSION, s);
 	else if (strtoul(s, NULL, 10) != SL_POLICY_VERSION)
-		sl_err(ld, val, "version: unsupported version %s (this sluice reads version %d)",
+		sl_err(ld, sl_here(ld), "version: unsupported version %s (this sluice reads version %d)",
 		       s, SL_POLICY_VERSION);
 	else
 		ld->p->version = SL_POLICY_VERSION;
 }
 
-static void sl_f_default(struct sl_ld *ld, void *obj, yaml_node_t *key,
-			 yaml_node_t *val)
+static void sl_f_default(struct sl_ld *ld, void *obj, const char *name,
+			 struct sl_srcpos key)
 {
-	const char *s = sl_scalar(ld, "default", val);
+	const char *s = sl_scalar(ld, name);
 
 	(void)obj;
 	(void)key;
@@ -902,46 +1110,8 @@ static void sl_f_default(struct sl_ld *ld, void *obj, yaml_node_t *key,
 	else if (strcmp(s, "drop") == 0)
 		ld->p->default_action = SL_DEFAULT_DROP;
 	else
-		sl_err(ld, val, "default: expected pass or drop, got '%s'", s);
-}
-
-static void sl_f_classes(struct sl_ld *ld, void *obj, yaml_node_t *key,
-			 yaml_node_t *val)
-{
-	struct sl_policy *p = ld->p;
-	yaml_node_item_t *it;
-	yaml_node_t **name_val;
-	uint32_t n, i;
-
-	(void)obj;
-	(void)key;
-	if (sl_is_null(val)) {
-		sl_err(ld, val, "classes: missing value (write classes: [] for none)");
-		return;
-	}
-	if (!sl_expect(ld, "classes", val, YAML_SEQUENCE_NODE))
-		return;
-	it = val->data.sequence.items.start;
-	n = (uint32_t)(val->data.sequence.items.top - it);
-	if (n > SL_CLASSES_MAX) {
-		sl_err(ld, val, "classes: too many classes (%u, max %u)", n,
-		       SL_CLASSES_MAX);
-		return;
-	}
-	if (n == 0)
-		return;
-	p->classes = calloc(n, sizeof(*p->classes));
-	name_val = calloc(n, sizeof(*name_val));
-	if (p->classes == NULL || name_val == NULL) {
-		free(name_val);
-		sl_nomem(ld, val);
-		return;
-	}
-	p->n_classes = n;
-	for (i = 0; i < n; i++)
-		sl_class(ld, &p->classes[i], sl_node(ld, it[i]), &name_val[i]);
-	sl_dup_names(ld, name_val);
-	free(name_val);
+		sl_err(ld, sl_here(ld), "default: expected pass or drop, got '%s'",
+		       s);
 }
 
 enum { SL_TF_VERSION = 0, SL_TF_CLASSES = 2 };
@@ -952,59 +1122,52 @@ static const struct sl_field sl_top_fields[] = {
 	[SL_TF_CLASSES] = { "classes", sl_f_classes },
 };
 
-/* The root of the document: a mapping with version, default, classes. */
-static void sl_top(struct sl_ld *ld, yaml_node_t *root)
+/* The root node, current: a mapping with version, default, classes. */
+static void sl_root(struct sl_ld *ld)
 {
-	yaml_node_t *seen[SL_COUNT(sl_top_fields)];
-	struct sl_srcpos start = { 1, 1 };
-	uint32_t hinted;
+	struct sl_srcpos start = sl_here(ld);
+	struct sl_seen seen;
 
-	if (root == NULL) {
-		sl_diags_add(ld->d, start, "empty policy: expected a mapping with version and classes");
-		ld->errors++;
+	if (sl_is_null(ld)) {
+		sl_err(ld, start, "empty policy: expected a mapping with version and classes");
 		return;
 	}
-	if (root->type != YAML_MAPPING_NODE) {
-		sl_err(ld, root, "the policy must be a mapping with version, default and classes, not %s",
-		       sl_kind(root));
+	if (ld->ev.type != YAML_MAPPING_START_EVENT) {
+		sl_err(ld, start, "the policy must be a mapping with version, default and classes, not %s",
+		       sl_kind(ld));
+		sl_skip(ld);
 		return;
 	}
-	hinted = sl_walk_map(ld, root, "the policy", sl_top_fields,
-			     SL_COUNT(sl_top_fields), NULL, seen);
-	if (seen[SL_TF_VERSION] == NULL && !(hinted & (1u << SL_TF_VERSION)))
-		sl_err(ld, root, "missing required field 'version' (write version: %d)",
+	sl_walk_map(ld, "the policy", sl_top_fields, SL_COUNT(sl_top_fields),
+		    NULL, &seen);
+	if (sl_missing(&seen, SL_TF_VERSION))
+		sl_err(ld, start, "missing required field 'version' (write version: %d)",
 		       SL_POLICY_VERSION);
-	if (seen[SL_TF_CLASSES] == NULL && !(hinted & (1u << SL_TF_CLASSES)))
-		sl_err(ld, root, "missing required field 'classes' (write classes: [] for none)");
+	if (sl_missing(&seen, SL_TF_CLASSES))
+		sl_err(ld, start, "missing required field 'classes' (write classes: [] for none)");
 }
 
-/* A libyaml failure as a diagnostic at the place it points to. */
-static int sl_yaml_error(struct sl_ld *ld, const yaml_parser_t *y)
+/*
+ * The whole stream: exactly one document, whose root is the policy. A
+ * second document is most likely a pasting accident, so it is refused.
+ */
+static void sl_stream(struct sl_ld *ld)
 {
-	struct sl_srcpos pos = {
-		.line = (uint32_t)y->problem_mark.line + 1,
-		.col = (uint32_t)y->problem_mark.column + 1,
-	};
-	const char *problem = y->problem != NULL ? y->problem : "unknown error";
+	struct sl_srcpos first = { 1, 1 };
 
-	ld->errors++;
-	if (y->error == YAML_MEMORY_ERROR) {
-		sl_diags_add(ld->d, (struct sl_srcpos){ 0, 0 }, "out of memory");
-		return -ENOMEM;
+	if (!sl_next(ld) || !sl_next(ld))	/* stream start, then? */
+		return;
+	if (ld->ev.type == YAML_STREAM_END_EVENT) {
+		sl_err(ld, first, "empty policy: expected a mapping with version and classes");
+		return;
 	}
-	if (y->error == YAML_READER_ERROR) {
-		/* The reader only knows the byte offset. */
-		sl_diags_add(ld->d, (struct sl_srcpos){ 0, 0 }, "invalid input at byte %zu: %s",
-			     y->problem_offset, problem);
-		return -EINVAL;
-	}
-	if (y->context != NULL)
-		sl_diags_add(ld->d, pos, "YAML syntax error: %s (%s at line %zu, column %zu)",
-			     problem, y->context, y->context_mark.line + 1,
-			     y->context_mark.column + 1);
-	else
-		sl_diags_add(ld->d, pos, "YAML syntax error: %s", problem);
-	return -EINVAL;
+	if (!sl_next(ld))			/* the root */
+		return;
+	sl_root(ld);
+	if (!sl_next(ld) || !sl_next(ld))	/* document end, then? */
+		return;
+	if (ld->ev.type == YAML_DOCUMENT_START_EVENT)
+		sl_err(ld, sl_here(ld), "a policy is one YAML document; found a second one");
 }
 
 /* Sort diagnostics by place, keeping the order of those at one place. */
@@ -1027,29 +1190,12 @@ static void sl_diags_sort(struct sl_diags *d)
 	}
 }
 
-/* Only one document: a second one is most likely a pasting accident. */
-static int sl_no_second_doc(struct sl_ld *ld, yaml_parser_t *y)
-{
-	yaml_document_t doc2;
-	yaml_node_t *root;
-
-	if (!yaml_parser_load(y, &doc2))
-		return sl_yaml_error(ld, y);
-	root = yaml_document_get_root_node(&doc2);
-	if (root != NULL)
-		sl_err(ld, root, "a policy is one YAML document; found a second one");
-	yaml_document_delete(&doc2);
-	return 0;
-}
-
 /* Any buffer (not NUL-terminated); see policy.h. */
 int sl_policy_load_buf(const char *name, const char *buf, size_t len,
 		       struct sl_policy **out, struct sl_diags *diags)
 {
 	struct sl_ld ld = { .d = diags };
-	yaml_parser_t y;
-	yaml_document_t doc;
-	int rc = 0;
+	int rc;
 
 	*out = NULL;
 	memset(diags, 0, sizeof(*diags));
@@ -1057,27 +1203,17 @@ int sl_policy_load_buf(const char *name, const char *buf, size_t len,
 	ld.p = calloc(1, sizeof(*ld.p));
 	if (ld.p == NULL)
 		return -ENOMEM;
-	if (!yaml_parser_initialize(&y)) {
+	if (!yaml_parser_initialize(&ld.y)) {
 		rc = -ENOMEM;
 		goto free_policy;
 	}
-	yaml_parser_set_input_string(&y, (const unsigned char *)buf, len);
-	if (!yaml_parser_load(&y, &doc)) {
-		rc = sl_yaml_error(&ld, &y);
-		goto free_parser;
-	}
-	ld.doc = &doc;
-	sl_top(&ld, yaml_document_get_root_node(&doc));
-	if (yaml_document_get_root_node(&doc) != NULL)
-		rc = sl_no_second_doc(&ld, &y);
-	yaml_document_delete(&doc);
-free_parser:
-	yaml_parser_delete(&y);
+	yaml_parser_set_input_string(&ld.y, (const unsigned char *)buf, len);
+	sl_stream(&ld);
+	if (ld.have_ev)
+		yaml_event_delete(&ld.ev);
+	yaml_parser_delete(&ld.y);
 	sl_diags_sort(diags);
-	if (rc == 0 && ld.nomem)
-		rc = -ENOMEM;
-	if (rc == 0 && ld.errors > 0)
-		rc = -EINVAL;
+	rc = ld.stop ? ld.rc : ld.errors > 0 ? -EINVAL : 0;
 	if (rc == 0) {
 		*out = ld.p;
 		return 0;
