@@ -170,6 +170,8 @@ struct sl_policy {
  * policy (free with sl_policy_free). On failure returns a negative errno
  * (-EINVAL for an invalid policy, -ENOENT etc. for I/O), *out is NULL and
  * diags says what is wrong; name is used as the file in diagnostics.
+ * One YAML document; anchors, aliases, merge keys and custom tags are
+ * refused.
  */
 int sl_policy_load_file(const char *path, struct sl_policy **out,
 			struct sl_diags *diags);

@@ -83,6 +83,7 @@ struct sl_lim {
 	struct sl_srcpos burst_pos;
 };
 
+/* A libyaml mark (0-based) as editors count (1-based). */
 static struct sl_srcpos sl_mark(yaml_mark_t m)
 {
 	struct sl_srcpos pos = {
@@ -99,6 +100,7 @@ static struct sl_srcpos sl_here(const struct sl_ld *ld)
 	return sl_mark(ld->ev.start_mark);
 }
 
+/* Report at pos; once the walk has stopped, nothing more. */
 __attribute__((format(printf, 3, 4)))
 static void sl_err(struct sl_ld *ld, struct sl_srcpos pos, const char *fmt,
 		   ...)
@@ -106,7 +108,7 @@ static void sl_err(struct sl_ld *ld, struct sl_srcpos pos, const char *fmt,
 	char msg[SL_ERR_MAX];
 	va_list ap;
 
-	/* After a syntax error, whatever is missing is no news. */
+	/* After a syntax error, whatever seems missing is no news. */
 	if (ld->stop)
 		return;
 	va_start(ap, fmt);
@@ -116,6 +118,7 @@ static void sl_err(struct sl_ld *ld, struct sl_srcpos pos, const char *fmt,
 	sl_diags_add(ld->d, pos, "%s", msg);
 }
 
+/* Out of memory at the current event: the walk stops. */
 static void sl_nomem(struct sl_ld *ld)
 {
 	sl_err(ld, sl_here(ld), "out of memory");
@@ -200,7 +203,7 @@ static bool sl_next(struct sl_ld *ld)
 /* Consume the rest of the node whose first event is current. */
 static void sl_skip(struct sl_ld *ld)
 {
-	unsigned int depth = 0;
+	int depth = 0;
 
 	do {
 		switch (ld->ev.type) {
@@ -448,6 +451,7 @@ static bool sl_missing(const struct sl_seen *seen, size_t i)
 typedef int (*sl_item_fn)(const char *s, void *out, char *err,
 			  size_t errlen);
 
+/* The list items: prefixes, ports, VLAN IDs, DSCPs. */
 static int sl_item_prefix(const char *s, void *out, char *err, size_t errlen)
 {
 	return sl_prefix_parse(s, out, err, errlen);
@@ -551,6 +555,7 @@ static const struct {
 	{ "icmpv6", 58 }, { "sctp", 132 },
 };
 
+/* proto: a name (tcp, udp, icmp, icmpv6, sctp, any) or 0..255. */
 static void sl_f_proto(struct sl_ld *ld, void *obj, const char *name,
 		       struct sl_srcpos key)
 {
@@ -588,6 +593,7 @@ ok:
 		m->fields |= SL_M_PROTO;
 }
 
+/* src, dst: a prefix or a list of them. */
 static void sl_f_src(struct sl_ld *ld, void *obj, const char *name,
 		     struct sl_srcpos key)
 {
@@ -610,6 +616,7 @@ static void sl_f_dst(struct sl_ld *ld, void *obj, const char *name,
 		m->fields |= SL_M_DST;
 }
 
+/* sport, dport: a port, lo-hi, or a list of them. */
 static void sl_f_sport(struct sl_ld *ld, void *obj, const char *name,
 		       struct sl_srcpos key)
 {
@@ -634,6 +641,7 @@ static void sl_f_dport(struct sl_ld *ld, void *obj, const char *name,
 		m->fields |= SL_M_DPORT;
 }
 
+/* vlan: an ID 0..4095, lo-hi, or a list of them. */
 static void sl_f_vlan(struct sl_ld *ld, void *obj, const char *name,
 		      struct sl_srcpos key)
 {
@@ -646,6 +654,7 @@ static void sl_f_vlan(struct sl_ld *ld, void *obj, const char *name,
 		m->fields |= SL_M_VLAN;
 }
 
+/* dscp: a DSCP (name or number) or a list of them, as a bitmap. */
 static void sl_f_dscp(struct sl_ld *ld, void *obj, const char *name,
 		      struct sl_srcpos key)
 {
@@ -663,6 +672,7 @@ static void sl_f_dscp(struct sl_ld *ld, void *obj, const char *name,
 	free(d);
 }
 
+/* tcp_flags: one scalar in the forms of sl_tcp_flags_parse. */
 static void sl_f_tcp_flags(struct sl_ld *ld, void *obj, const char *name,
 			   struct sl_srcpos key)
 {
@@ -733,6 +743,7 @@ static void sl_match_check(struct sl_ld *ld, struct sl_cls *k)
 		sl_err(ld, key[SL_MF_TCP_FLAGS], "tcp_flags: requires proto tcp");
 }
 
+/* match: a mapping of match fields; {} matches every packet. */
 static void sl_f_match(struct sl_ld *ld, void *obj, const char *name,
 		       struct sl_srcpos key)
 {
@@ -746,6 +757,7 @@ static void sl_f_match(struct sl_ld *ld, void *obj, const char *name,
 	sl_match_check(ld, k);
 }
 
+/* name: 1..63 of [A-Za-z0-9_.-]; uniqueness is checked at the end. */
 static void sl_f_name(struct sl_ld *ld, void *obj, const char *name,
 		      struct sl_srcpos key)
 {
@@ -771,6 +783,7 @@ static void sl_f_name(struct sl_ld *ld, void *obj, const char *name,
 	k->name_pos = sl_here(ld);
 }
 
+/* key: src, dst, flow, none, src/N, dst/N (N 0..128). */
 static void sl_f_key(struct sl_ld *ld, void *obj, const char *name,
 		     struct sl_srcpos key)
 {
@@ -812,6 +825,7 @@ bad:
 	       s);
 }
 
+/* rate: a number with a unit (sl_rate_parse). */
 static void sl_f_rate(struct sl_ld *ld, void *obj, const char *name,
 		      struct sl_srcpos key)
 {
@@ -830,6 +844,7 @@ static void sl_f_rate(struct sl_ld *ld, void *obj, const char *name,
 	m->rate_ok = true;
 }
 
+/* burst: packets, or bytes with a unit (sl_burst_parse). */
 static void sl_f_burst(struct sl_ld *ld, void *obj, const char *name,
 		       struct sl_srcpos key)
 {
@@ -871,6 +886,7 @@ static void sl_limit_agree(struct sl_ld *ld, struct sl_lim *m)
 		sl_err(ld, m->burst_pos, "%s", err);
 }
 
+/* limit: a mapping of key, rate and burst, all required. */
 static void sl_f_limit(struct sl_ld *ld, void *obj, const char *name,
 		       struct sl_srcpos key)
 {
@@ -895,6 +911,7 @@ static void sl_f_limit(struct sl_ld *ld, void *obj, const char *name,
 		sl_limit_agree(ld, &m);
 }
 
+/* mark: the DSCP that exceeding packets get. */
 static void sl_f_mark(struct sl_ld *ld, void *obj, const char *name,
 		      struct sl_srcpos key)
 {
@@ -917,6 +934,7 @@ static const struct sl_field sl_exceed_fields[] = {
 	{ "shape", sl_f_unsupported },
 };
 
+/* exceed: drop, monitor, or a mapping with one action. */
 static void sl_f_exceed(struct sl_ld *ld, void *obj, const char *name,
 			struct sl_srcpos key)
 {
@@ -1042,6 +1060,7 @@ nomem:
 	return false;
 }
 
+/* classes: a sequence of at most SL_CLASSES_MAX classes. */
 static void sl_f_classes(struct sl_ld *ld, void *obj, const char *name,
 			 struct sl_srcpos key)
 {
@@ -1077,6 +1096,7 @@ static void sl_f_classes(struct sl_ld *ld, void *obj, const char *name,
 	free(name_pos);
 }
 
+/* version: must be SL_POLICY_VERSION. */
 static void sl_f_version(struct sl_ld *ld, void *obj, const char *name,
 			 struct sl_srcpos key)
 {
@@ -1096,6 +1116,7 @@ static void sl_f_version(struct sl_ld *ld, void *obj, const char *name,
 		ld->p->version = SL_POLICY_VERSION;
 }
 
+/* default: pass or drop. */
 static void sl_f_default(struct sl_ld *ld, void *obj, const char *name,
 			 struct sl_srcpos key)
 {
