@@ -170,6 +170,8 @@ struct sl_policy {
  * policy (free with sl_policy_free). On failure returns a negative errno
  * (-EINVAL for an invalid policy, -ENOENT etc. for I/O), *out is NULL and
  * diags says what is wrong; name is used as the file in diagnostics.
+ * One YAML document; anchors, aliases, merge keys and custom tags are
+ * refused.
  */
 int sl_policy_load_file(const char *path, struct sl_policy **out,
 			struct sl_diags *diags);
@@ -184,8 +186,46 @@ void sl_diags_print(const struct sl_diags *d, FILE *f);
 const struct sl_class *sl_policy_class(const struct sl_policy *p,
 				       const char *name);
 
-/* DSCP names (cs0..cs7, af11..af43, ef, va, le) and numbers 0..63. */
+/*
+ * DSCP names (cs0..cs7, af11..af43, ef, va, le; any case) and numbers
+ * 0..63. sl_dscp_parse returns 0 or -EINVAL. sl_dscp_name returns the
+ * name, or the number as a string for DSCPs without one; NULL above 63.
+ */
 int sl_dscp_parse(const char *s, uint8_t *out);
 const char *sl_dscp_name(uint8_t dscp);
+
+/*
+ * Value parsers shared by the loader and by whoever changes a class at
+ * run time (sluicectl class set). Each returns 0, or -EINVAL with a
+ * message (without the field name) in err.
+ */
+
+/* "200pps", "1.5Mbit": the rate and its unit; an exact integer, >= 1. */
+int sl_rate_parse(const char *s, uint64_t *rate, enum sl_rate_unit *unit,
+		  char *err, size_t errlen);
+/*
+ * "400" (packets; *unit = SL_UNIT_PACKETS) or "64KB" (bytes, with B, KB,
+ * MB, GB = 1024^n; *unit = SL_UNIT_BITS, the unit of the rate it goes
+ * with).
+ */
+int sl_burst_parse(const char *s, uint64_t *burst, enum sl_rate_unit *unit,
+		   char *err, size_t errlen);
+/* Whether rate and burst of l are in range for the token bucket. */
+int sl_limit_check(const struct sl_limit *l, char *err, size_t errlen);
+/* "10.0.0.0/8", "2001:db8::/32", "192.0.2.1" (/32); host bits must be 0. */
+int sl_prefix_parse(const char *s, struct sl_prefix *out, char *err,
+		    size_t errlen);
+/* "addr/len" into buf; returns buf. */
+char *sl_prefix_format(const struct sl_prefix *p, char *buf, size_t len);
+/* "80" or "5000-5999" with both ends <= max. */
+int sl_range_parse(const char *s, uint16_t max, struct sl_range *out,
+		   char *err, size_t errlen);
+/* "syn", "syn,ack", "syn,!ack", "syn/syn,ack": see the policy language. */
+int sl_tcp_flags_parse(const char *s, uint8_t *flags, uint8_t *mask,
+		       char *err, size_t errlen);
+
+/* Add one diagnostic (line 0: not tied to a place in the file). */
+void sl_diags_add(struct sl_diags *d, struct sl_srcpos pos, const char *fmt,
+		  ...) __attribute__((format(printf, 3, 4)));
 
 #endif /* SLUICE_POLICY_H */
