@@ -36,6 +36,16 @@
 			ck_abort_msg(__VA_ARGS__);			\
 	} while (0)
 
+/*
+ * Under -fsanitize=undefined a report must fail the test rather than
+ * scroll by; the runtime asks this hook for its defaults.
+ */
+const char *__ubsan_default_options(void);
+const char *__ubsan_default_options(void)
+{
+	return "halt_on_error=1:print_stacktrace=1";
+}
+
 /* ---- Packet builder ---------------------------------------------- */
 
 enum layer_kind {
@@ -122,6 +132,8 @@ static void put32(struct frame *f, uint32_t v)
 
 static void putn(struct frame *f, const void *p, uint32_t n)
 {
+	if (!n)
+		return;		/* p may be NULL */
 	CHECK(f->len + n <= FRAME_CAP, "frame over %u bytes", FRAME_CAP);
 	memcpy(f->b + f->len, p, n);
 	f->len += n;
