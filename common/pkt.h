@@ -50,7 +50,17 @@ enum sl_malformed {
 /*
  * What the classifier and the meters need of a packet. Addresses are
  * in network byte order (IPv4 in the first 4 bytes, the rest zero);
- * ports and the VLAN ID in host order.
+ * ports and the VLAN ID in host order. Fields not reached stay zero.
+ *
+ * family is set only once the fixed IP header (20 or 40 bytes) lies
+ * inside the frame and its version is right; from then on family,
+ * dscp and the addresses are valid even if a later check fails.
+ * The L4 header is bounded by the IP datagram (IPv4 total length,
+ * IPv6 payload length), never by Ethernet padding after it. Payload:
+ * after the TCP/UDP header, after the 4-byte ICMP/ICMPv6 header, or
+ * all that follows the IP headers for other protocols (ESP, No Next
+ * Header, GRE, ...) and for non-first fragments, which have
+ * l4_off == payload_off, proto from the fragment and no ports.
  */
 struct sl_pkt_meta {
 	uint8_t family;		/* SL_FAMILY_* */
@@ -73,7 +83,10 @@ struct sl_pkt_meta {
 /*
  * Parse a frame. Returns the malformed reason (SL_MAL_NONE when the
  * packet is well formed, including non-IP frames, which get family
- * SL_FAMILY_NONE). The metadata holds what was parsed before any error.
+ * SL_FAMILY_NONE), also stored in m->malformed. The metadata holds
+ * what was parsed before any error. Reads only [data, data + len);
+ * a frame over 65535 bytes (an mbuf segment's limit) is parsed as its
+ * first 65535.
  */
 enum sl_malformed sl_pkt_parse(const uint8_t *data, uint32_t len,
 			       struct sl_pkt_meta *m);
@@ -84,7 +97,8 @@ const char *sl_malformed_name(enum sl_malformed r);
 /*
  * Rewrite the DSCP of a parsed IPv4 or IPv6 packet in place, keeping
  * ECN, and fix the IPv4 header checksum incrementally (RFC 1624). The
- * L4 checksums do not cover the DSCP. Returns 0, or -1 if not IP.
+ * L4 checksums do not cover the DSCP. Returns 0, or -1 if not IP
+ * (m->family is SL_FAMILY_NONE) or dscp > 63.
  */
 int sl_pkt_set_dscp(uint8_t *data, const struct sl_pkt_meta *m, uint8_t dscp);
 
