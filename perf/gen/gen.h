@@ -218,6 +218,7 @@ struct sl_gen_stream {
 	struct sl_gen_pacer pacer;
 	uint32_t next_flow;
 	struct sl_gen_stats stats;
+	uint64_t elapsed_tsc;		/* when it finished, or the run's */
 };
 
 /* Everything the tx loop works on. */

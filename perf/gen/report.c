@@ -22,10 +22,14 @@
  *   interrupted     true when SIGINT/SIGTERM ended the run
  *   mode            "refcnt" (prebuilt mbufs) or "copy"
  *   tsc_hz          TSC frequency the pacing used
- *   groups[]        per flow group: name, sent, tx_failed, duration-based
- *                   rate, flows, late_bursts, late_packets
+ *   groups[]        per flow group: name, sent, tx_failed, alloc_failed,
+ *                   duration_s (until its --count was done, else the
+ *                   run's), rate over that duration, flows, late_bursts,
+ *                   late_packets
  *   config          the resolved options: port, burst, duration_s (null =
- *                   none), copy, rx, groups[] (each group's options)
+ *                   none), copy, rx, groups[] (each group's options, with
+ *                   the decoded payload as payload_hex and the effective
+ *                   src_mac)
  *   rx              with --rx: {packets, bytes, non_ip, untracked,
  *                   sources[] of {src, packets, bytes}}
  * On a fatal error the only output on stdout is {"error": "message"}.
@@ -33,6 +37,7 @@
 #include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 
 #include <jansson.h>
@@ -84,6 +89,26 @@ static json_t *mac_json(const uint8_t *mac)
 	return json_string(buf);
 }
 
+/* Returns @len bytes as a lowercase hex string. */
+static json_t *hex_json(const uint8_t *p, uint32_t len)
+{
+	static const char digits[] = "0123456789abcdef";
+	char *buf = malloc(2 * (size_t)len + 1);
+	json_t *o;
+	uint32_t i;
+
+	if (buf == NULL)
+		return NULL;
+	for (i = 0; i < len; i++) {
+		buf[2 * i] = digits[p[i] >> 4];
+		buf[2 * i + 1] = digits[p[i] & 0xf];
+	}
+	buf[2 * len] = '\0';
+	o = json_string(buf);
+	free(buf);
+	return o;
+}
+
 /* Returns the options of one group; @frame gives the effective MACs. */
 static json_t *spec_json(const struct sl_gen_spec *s, const uint8_t *frame)
 {
@@ -106,6 +131,7 @@ static json_t *spec_json(const struct sl_gen_spec *s, const uint8_t *frame)
 	json_object_set_new(o, "size", json_integer(s->size));
 	json_object_set_new(o, "payload", s->payload_text ?
 			    json_string(s->payload_text) : json_null());
+	json_object_set_new(o, "payload_hex", hex_json(s->payload, s->payload_len));
 	json_object_set_new(o, "payload_len", json_integer(s->payload_len));
 	json_object_set_new(o, "flows", json_integer(s->flows));
 	json_object_set_new(o, "rate", json_pack("{s:f, s:s, s:f}",
@@ -139,13 +165,16 @@ static double per_s(uint64_t n, double secs)
 }
 
 /* Returns one entry of "groups": what that group sent. */
-static json_t *stream_json(const struct sl_gen_stream *s, double secs)
+static json_t *stream_json(const struct sl_gen_stream *s, uint64_t hz)
 {
-	return json_pack("{s:s, s:o, s:I, s:I, s:{s:f, s:f, s:f}, s:i, s:I, s:I}",
+	double secs = hz ? (double)s->elapsed_tsc / (double)hz : 0;
+
+	return json_pack("{s:s, s:o, s:I, s:I, s:f, s:{s:f, s:f, s:f}, s:i, s:I, s:I}",
 			 "name", s->spec->name,
 			 "sent", sent_json(&s->stats),
 			 "tx_failed", (json_int_t)s->stats.tx_failed,
 			 "alloc_failed", (json_int_t)s->stats.alloc_failed,
+			 "duration_s", secs,
 			 "rate",
 			 "configured_pps", s->spec->pps,
 			 "achieved_pps", per_s(s->stats.packets, secs),
@@ -217,7 +246,7 @@ static void print_json(const struct sl_gen_cfg *cfg,
 	unsigned int i;
 
 	for (i = 0; i < run->nb_streams; i++)
-		json_array_append_new(groups, stream_json(&run->stream[i], secs));
+		json_array_append_new(groups, stream_json(&run->stream[i], run->hz));
 	root = json_pack("{s:i, s:o, s:I, s:f, s:{s:f, s:f, s:f, s:f}, s:I, s:I, s:I, s:I, s:b, s:s, s:I, s:o, s:o}",
 			 "port", cfg->port,
 			 "sent", sent_json(&t->st),
@@ -280,15 +309,17 @@ static void print_summary(const struct sl_gen_run *run,
 		si(per_s(t->st.bytes * 8, secs), "bit/s", c, sizeof(c)),
 		t->configured_pps > 0 ? si(t->configured_pps, "pps", d, sizeof(d)) : "max",
 		run->interrupted ? ", interrupted" : "");
-	fprintf(stderr, "  %" PRIu64 " flows, tx failed %" PRIu64 ", late bursts %" PRIu64 " (%" PRIu64 " packets behind schedule dropped from it), mode %s\n",
+	fprintf(stderr, "  %" PRIu64 " flows, tx failed %" PRIu64 ", late bursts %" PRIu64 " (%" PRIu64 " packets forgiven), mode %s\n",
 		t->flows, t->st.tx_failed, t->late_bursts, t->late_packets,
 		run->stream[0].prebuilt ? "refcnt" : "copy");
 	for (i = 0; run->nb_streams > 1 && i < run->nb_streams; i++) {
 		const struct sl_gen_stream *s = &run->stream[i];
 
-		fprintf(stderr, "  group %-12s %" PRIu64 " packets, %s, %u flows\n",
-			s->spec->name, s->stats.packets,
-			si(per_s(s->stats.packets, secs), "pps", a, sizeof(a)),
+		double gs = (double)s->elapsed_tsc / (double)run->hz;
+
+		fprintf(stderr, "  group %-12s %" PRIu64 " packets in %.3f s: %s, %u flows\n",
+			s->spec->name, s->stats.packets, gs,
+			si(per_s(s->stats.packets, gs), "pps", a, sizeof(a)),
 			s->tmpl.nb_flows);
 	}
 }

@@ -176,6 +176,8 @@ void sl_gen_tx_run(struct sl_gen_run *run)
 				busy = true;
 			if (!sl_gen_pacer_finished(&s->pacer, elapsed))
 				done = false;
+			else if (s->elapsed_tsc == 0)
+				s->elapsed_tsc = elapsed;
 		}
 		if (run->rx != NULL)
 			sl_gen_rx_poll(run->rx);
@@ -189,6 +191,9 @@ void sl_gen_tx_run(struct sl_gen_run *run)
 			rte_pause();
 	}
 	run->elapsed_tsc = final ? run->duration_tsc : rte_rdtsc() - start;
+	for (i = 0; i < run->nb_streams; i++)
+		if (run->stream[i].elapsed_tsc == 0)
+			run->stream[i].elapsed_tsc = run->elapsed_tsc;
 	if (run->rx != NULL)
 		rx_linger(run);
 }
