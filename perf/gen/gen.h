@@ -226,7 +226,7 @@ struct sl_gen_run {
 	uint16_t port;
 	uint16_t burst;
 	struct rte_mempool *pool;
-	uint64_t hz;			/* TSC cycles per second */
+	uint64_t hz;			/* TSC cycles per second, measured */
 	uint64_t duration_tsc;		/* 0 = no time limit */
 	unsigned int nb_streams;
 	struct sl_gen_stream stream[SL_GEN_MAX_GROUPS];
@@ -238,6 +238,7 @@ struct sl_gen_run {
 
 extern volatile int sl_gen_quit;
 
+uint64_t sl_gen_tsc_hz(void);
 int sl_gen_prebuild(struct sl_gen_stream *s, struct rte_mempool *pool);
 void sl_gen_prebuilt_free(struct sl_gen_stream *s);
 void sl_gen_tx_run(struct sl_gen_run *run);

@@ -27,6 +27,7 @@
 /* Mbufs beyond the prebuilt ones: rx/tx rings, bursts, pool cache. */
 #define SL_GEN_POOL_BASE	4096
 
+/* SIGINT/SIGTERM: ends the run; the report is still printed. */
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -109,7 +110,7 @@ static int generate(const struct sl_gen_cfg *cfg, struct sl_gen_run *run)
 		memset(&port_mac, 0, sizeof(port_mac));
 	run->port = cfg->port;
 	run->burst = cfg->burst;
-	run->hz = rte_get_tsc_hz();
+	run->hz = sl_gen_tsc_hz();
 	run->duration_tsc = (uint64_t)(cfg->duration_s * (double)run->hz);
 	run->rx_wait_tsc = (uint64_t)(cfg->rx_wait_s * (double)run->hz);
 	prebuild = plan(cfg, &flows, &max_size);
@@ -148,6 +149,7 @@ fail:
 	return rc;
 }
 
+/* Takes EAL options, "--", then sluice-gen's; exits 0, 1 or 2 (usage). */
 int main(int argc, char **argv)
 {
 	/* Static: a group holds a 9 KB payload buffer, the run 16 streams. */

@@ -21,7 +21,9 @@
  *   alloc_failed    bursts delayed because the mempool was empty
  *   interrupted     true when SIGINT/SIGTERM ended the run
  *   mode            "refcnt" (prebuilt mbufs) or "copy"
- *   tsc_hz          TSC frequency the pacing used
+ *   tsc_hz          TSC frequency the pacing used, measured at start
+ *                   against CLOCK_MONOTONIC_RAW
+ *   tsc_hz_eal      what rte_get_tsc_hz() said (may be nominal)
  *   groups[]        per flow group: name, sent, tx_failed, alloc_failed,
  *                   duration_s (until its --count was done, else the
  *                   run's), rate over that duration, flows, late_bursts,
@@ -42,6 +44,7 @@
 
 #include <jansson.h>
 #include <rte_common.h>
+#include <rte_cycles.h>
 
 #include "gen.h"
 
@@ -247,7 +250,7 @@ static void print_json(const struct sl_gen_cfg *cfg,
 
 	for (i = 0; i < run->nb_streams; i++)
 		json_array_append_new(groups, stream_json(&run->stream[i], run->hz));
-	root = json_pack("{s:i, s:o, s:I, s:f, s:{s:f, s:f, s:f, s:f}, s:I, s:I, s:I, s:I, s:b, s:s, s:I, s:o, s:o}",
+	root = json_pack("{s:i, s:o, s:I, s:f, s:{s:f, s:f, s:f, s:f}, s:I, s:I, s:I, s:I, s:b, s:s, s:I, s:I, s:o, s:o}",
 			 "port", cfg->port,
 			 "sent", sent_json(&t->st),
 			 "tx_failed", (json_int_t)t->st.tx_failed,
@@ -265,6 +268,7 @@ static void print_json(const struct sl_gen_cfg *cfg,
 			 "interrupted", run->interrupted,
 			 "mode", run->stream[0].prebuilt ? "refcnt" : "copy",
 			 "tsc_hz", (json_int_t)run->hz,
+			 "tsc_hz_eal", (json_int_t)rte_get_tsc_hz(),
 			 "groups", groups,
 			 "config", config_json(cfg, run));
 	if (root == NULL) {

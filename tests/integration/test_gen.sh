@@ -70,7 +70,7 @@ setup_net() {
 # Starts tcpdump on the peer, writing incoming frames to $1.
 start_capture() {
 	timeout 60 ip netns exec "$NS_RX" tcpdump -i "$IF_RX" -Q in -n -U \
-		-s 0 -w "$1" 2>"$WORK/tcpdump.err" &
+		-B 65536 -s 0 -w "$1" 2>"$WORK/tcpdump.err" &
 	TCPDUMP_PID=$!
 	for _ in $(seq 50); do
 		grep -q 'listening on' "$WORK/tcpdump.err" 2>/dev/null && return 0
@@ -80,14 +80,30 @@ start_capture() {
 	return 1
 }
 
-# Stops tcpdump once the last frames are written; fails if it dropped any.
+# Stops tcpdump once the last frames are written; fails if it missed any.
 stop_capture() {
-	sleep 0.5
+	local pcap=$1 size=-1 stable=0
+	# tcpdump hands over frames in blocks, flushed at least every second,
+	# and a loaded machine can leave it further behind: wait for quiet.
+	for _ in $(seq 150); do
+		if [ "$(stat -c %s "$pcap")" = "$size" ]; then
+			stable=$((stable + 1))
+			[ "$stable" -ge 15 ] && break
+		else
+			stable=0
+			size=$(stat -c %s "$pcap")
+		fi
+		sleep 0.1
+	done
 	kill -INT "$TCPDUMP_PID"
 	wait "$TCPDUMP_PID" || true
 	TCPDUMP_PID=
-	if grep -q '[1-9][0-9]* packets dropped by kernel' "$WORK/tcpdump.err"; then
-		log "tcpdump dropped frames: $(grep dropped "$WORK/tcpdump.err")"
+	local captured received
+	captured=$(sed -n 's/^\([0-9]*\) packets\{0,1\} captured$/\1/p' "$WORK/tcpdump.err")
+	received=$(sed -n 's/^\([0-9]*\) packets\{0,1\} received by filter$/\1/p' "$WORK/tcpdump.err")
+	if [ -z "$captured" ] || [ "$captured" != "$received" ] ||
+	   grep -q '^[1-9][0-9]* packets\{0,1\} dropped by kernel' "$WORK/tcpdump.err"; then
+		log "tcpdump missed frames: $(tr '\n' ' ' <"$WORK/tcpdump.err")"
 		return 1
 	fi
 }
@@ -111,12 +127,12 @@ run_case() {
 	if ! run_gen "$name" "$@"; then
 		log "FAIL: sluice-gen exited non-zero:"
 		cat "$WORK/$name.err" "$WORK/$name.json"
-		stop_capture || true
+		stop_capture "$WORK/$name.pcap" || true
 		FAILED=1
 		return
 	fi
 	sed 's/^/    /' "$WORK/$name.err" | grep -v '^    EAL\|^    TELEMETRY' || true
-	if ! stop_capture; then
+	if ! stop_capture "$WORK/$name.pcap"; then
 		FAILED=1
 		return
 	fi
@@ -154,6 +170,56 @@ run_case groups "--packets 900 --tolerance 0" \
 	--flows 100 --size 90 --dscp 46 --rate 1Mbit --count 300 \
 	--group echo6 --proto icmpv6 --sport 7 --dport 1-1000 --flows 50 \
 	--size 66 --payload '' --rate 3kpps --count 300
+
+# --rx: the peer sends IPv4, IPv6 and non-IP frames back while a run counts.
+rx_case() {
+	local sender
+	log "case rx: peer sends to $IF_TX while sluice-gen --rx runs"
+	timeout 40 ip netns exec "$NS_RX" /usr/bin/python3 -c "
+import os, sys, time
+from scapy.all import Ether, IP, IPv6, UDP, Raw, sendp, conf
+conf.verb = 0
+b = 'ff:ff:ff:ff:ff:ff'
+f = [Ether(dst=b)/IP(src='10.9.9.9', dst='10.0.0.1')/UDP()] * 5 + \\
+    [Ether(dst=b)/IPv6(src='2001:db8::9', dst='2001:db8::1')/UDP()] * 3 + \\
+    [Ether(dst=b, type=0x88b5)/Raw(b'x' * 50)]
+open(sys.argv[1], 'w').close()
+while not os.path.exists(sys.argv[2]):
+    sendp(f, iface='$IF_RX')
+    time.sleep(0.05)
+" "$WORK/rx.ready" "$WORK/rx.stop" 2>/dev/null &
+	sender=$!
+	for _ in $(seq 200); do
+		[ -e "$WORK/rx.ready" ] && break
+		sleep 0.1
+	done
+	if ! run_gen rx --rx --rx-wait 0.2 --rate 100pps --duration 2 \
+		--dst-mac "$RX_MAC" --quiet; then
+		log "FAIL: sluice-gen --rx exited non-zero: $(cat "$WORK/rx.err")"
+		FAILED=1
+	fi
+	touch "$WORK/rx.stop"
+	wait "$sender" || true
+	if ! /usr/bin/python3 - "$WORK/rx.json" <<'PY'
+import json, sys
+rx = json.load(open(sys.argv[1]))["rx"]
+src = {s["src"]: s["packets"] for s in rx["sources"]}
+checks = [
+    (src.get("10.9.9.9", 0) > 0, "rx counted IPv4 source 10.9.9.9 (%d)" % src.get("10.9.9.9", 0)),
+    (src.get("2001:db8::9", 0) > 0, "rx counted IPv6 source 2001:db8::9 (%d)" % src.get("2001:db8::9", 0)),
+    (rx["non_ip"] > 0, "rx counted non-IP frames (%d)" % rx["non_ip"]),
+    (set(src) <= {"10.9.9.9", "2001:db8::9"}, "rx saw no other sources (%s)" % sorted(src)),
+    (rx["packets"] == sum(src.values()) + rx["non_ip"], "rx packets = per-source + non-IP (%d)" % rx["packets"]),
+]
+for ok, what in checks:
+    print(("ok   " if ok else "FAIL ") + what)
+sys.exit(0 if all(ok for ok, _ in checks) else 1)
+PY
+	then
+		FAILED=1
+	fi
+}
+rx_case
 
 if [ "$FAILED" -ne 0 ]; then
 	log "FAILED"
