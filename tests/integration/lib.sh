@@ -1,0 +1,170 @@
+# Shared by the namespace integration tests: a private lab, sluice-dp on
+# its gateway, sluice-gen on the outside host, sluice-sink on the inside
+# host. Source it; it cleans up on exit whatever happens.
+#
+# Lcore plan (two cores): sluice-dp polls on core 1; the generator paces
+# on core 0; the sink and the kernel share what is left.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${SLUICE_BUILD:-$ROOT/build}
+DP=$BUILD/dataplane/sluice-dp
+GEN=$BUILD/perf/sluice-gen
+SINK=$BUILD/tests/sluice-sink
+CTL=$BUILD/control/sluicectl
+PY=/usr/bin/python3		# Debian's, which sees python3-scapy
+
+LAB=${LAB:-slt$$}
+T=$(mktemp -d "/tmp/sluice-$LAB.XXXXXX")
+PIDS=()
+
+log() { printf '[%s] %s\n' "$(date +%T.%3N)" "$*"; }
+fail() { log "FAIL: $*"; exit 1; }
+skip() { log "$*"; echo "skipped: $*"; exit 77; }
+
+cleanup() {
+	local rc=$?
+	for p in "${PIDS[@]}"; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	for p in "${PIDS[@]}"; do
+		timeout 10 tail --pid="$p" -f /dev/null 2>/dev/null || kill -KILL "$p" 2>/dev/null
+	done
+	bash "$ROOT/deploy/lab.sh" down "$LAB"
+	if [ "$rc" -ne 0 ] && [ -f "$T/dp.log" ]; then
+		echo "--- sluice-dp log (tail)"; tail -30 "$T/dp.log"
+	fi
+	[ -n "${KEEP:-}" ] || rm -rf "$T"
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+need_root() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root"
+	[ -x "$DP" ] && [ -x "$GEN" ] && [ -x "$SINK" ] || fail "build first: $DP, $GEN, $SINK"
+	grep -q hugetlbfs /proc/mounts || fail "no hugetlbfs mounted (run deploy/setup.sh)"
+}
+
+lab_up() {
+	bash "$ROOT/deploy/lab.sh" up "$LAB" || fail "lab setup"
+	eval "$(bash "$ROOT/deploy/lab.sh" env "$LAB")"
+}
+
+# dp_start POLICY [sluice-dp options...]: start on the gateway, wait until it polls.
+dp_start() {
+	local policy=$1; shift
+	ip netns exec "$GW_NS" "$DP" -l 1 --no-pci --file-prefix "$LAB-dp" \
+		--socket-mem 256 --log-level 'sluice.*:info' \
+		--vdev "net_af_packet0,iface=$GW_OUT_IF" \
+		--vdev "net_af_packet1,iface=$GW_IN_IF" \
+		-- --policy "$policy" --flows 65536 --report-json "$T/dp-report.json" "$@" \
+		>"$T/dp.log" 2>&1 &
+	DP_PID=$!
+	PIDS+=("$DP_PID")
+	for _ in $(seq 1 100); do
+		grep -q 'polling queue' "$T/dp.log" && return 0
+		kill -0 "$DP_PID" 2>/dev/null || { cat "$T/dp.log"; fail "sluice-dp exited"; }
+		sleep 0.1
+	done
+	cat "$T/dp.log"
+	fail "sluice-dp did not start within 10 s"
+}
+
+# dp_stop: SIGTERM, wait, leave the report in $T/dp-report.json.
+dp_stop() {
+	kill -TERM "$DP_PID"
+	timeout 20 tail --pid="$DP_PID" -f /dev/null || fail "sluice-dp did not stop on SIGTERM"
+	wait "$DP_PID" 2>/dev/null
+	local rc=$?
+	[ "$rc" -eq 0 ] || fail "sluice-dp exited with $rc"
+	[ -s "$T/dp-report.json" ] || fail "no final report"
+}
+
+# sink_start SECONDS [FILTER]: count what reaches the inside host.
+sink_start() {
+	ip netns exec "$IN_NS" "$SINK" -i "$IN_IF" -t "$1" ${2:+-f "$2"} \
+		>"$T/sink.json" 2>"$T/sink.log" &
+	SINK_PID=$!
+	PIDS+=("$SINK_PID")
+	for _ in $(seq 1 50); do
+		grep -q listening "$T/sink.log" && return 0
+		sleep 0.1
+	done
+	fail "sluice-sink did not start"
+}
+
+sink_wait() {
+	wait "$SINK_PID" || fail "sluice-sink failed: $(cat "$T/sink.log")"
+}
+
+# gen [sluice-gen options...]: send from the outside host to the inside
+# host's MAC; the JSON report lands in $T/gen.json.
+gen() {
+	ip netns exec "$OUT_NS" "$GEN" -l 0 --no-pci --file-prefix "$LAB-gen" \
+		--socket-mem 128 --log-level '*:warning' \
+		--vdev "net_af_packet0,iface=$OUT_IF" \
+		-- --port 0 --src-mac "$OUT_MAC" --dst-mac "$IN_MAC" --quiet "$@" \
+		>"$T/gen.json" 2>"$T/gen.log" || { cat "$T/gen.log"; fail "sluice-gen failed"; }
+}
+
+# jq-like access for the JSON files: py EXPR FILE... ; EXPR sees j0, j1, ...
+py() {
+	local expr=$1; shift
+	$PY - "$expr" "$@" <<'EOF'
+import json, sys
+expr = sys.argv[1]
+env = {"j%d" % i: json.load(open(f)) for i, f in enumerate(sys.argv[2:])}
+print(eval(expr, {}, env))
+EOF
+}
+
+# within ACTUAL EXPECTED PERCENT: true if |actual - expected| <= pct% of expected.
+within() {
+	$PY -c "import sys; a,e,p=map(float,sys.argv[1:]); sys.exit(0 if abs(a-e) <= e*p/100 else 1)" "$1" "$2" "$3"
+}
+
+sink_stop() {
+	sleep 0.5	# let the last frames cross
+	kill -TERM "$SINK_PID" 2>/dev/null
+	sink_wait
+}
+
+# received SRC: packets from SRC that reached the inside host.
+received() {
+	py "j0['sources'].get('$1', {}).get('packets', 0)" "$T/sink.json"
+}
+
+# group_field GROUP EXPR: a field of one generator group, e.g. "['sent']['packets']".
+group_field() {
+	py "[g for g in j0['groups'] if g['name'] == '$1'][0]$2" "$T/gen.json"
+}
+
+# class_count CLASS KIND OUTCOME: a counter of the final dataplane report.
+class_count() {
+	py "[c for c in j0['classes'] if c['name'] == '$1'][0]['$2']['$3']" "$T/dp-report.json"
+}
+
+# expect_rate SRC... : each source held to RATE pps + BURST over the
+# group's duration within TOL percent (variables RATE BURST DUR TOL).
+expect_held() {
+	local want got
+	want=$($PY -c "print($RATE * $DUR + $BURST)")
+	for s in "$@"; do
+		got=$(received "$s")
+		if within "$got" "$want" "$TOL"; then
+			log "ok: $s received $got, limit allows $want (tolerance $TOL%)"
+		else
+			fail "$s received $got, limit allows $want (tolerance $TOL%)"
+		fi
+	done
+}
+
+# expect_all SENT_EACH SRC...: each source lost nothing.
+expect_all() {
+	local each=$1; shift
+	for s in "$@"; do
+		got=$(received "$s")
+		[ "$got" -eq "$each" ] || fail "$s: sent $each, received $got (under its limit: nothing may be lost)"
+		log "ok: $s sent $each, received $got"
+	done
+}
