@@ -595,7 +595,7 @@ static int opt_count(struct sl_gen_cfg *cfg, struct sl_gen_spec *s,
 		     const char *arg)
 {
 	(void)cfg;
-	return parse_u64(arg, 0, UINT64_MAX, &s->count);
+	return parse_u64(arg, 0, INT64_MAX, &s->count);	/* JSON integers are signed */
 }
 
 static int opt_burst(struct sl_gen_cfg *cfg, struct sl_gen_spec *s,

@@ -77,10 +77,14 @@ static json_t *addr_json(int family, const uint8_t *addr)
 /* Returns {first, last, count} of an address range. */
 static json_t *range_json(const struct sl_gen_addr_range *r)
 {
-	return json_pack("{s:o, s:o, s:I}",
+	/* An IPv6 range can hold more addresses than a JSON integer. */
+	json_t *count = r->count > INT64_MAX ? json_real((double)r->count) :
+					       json_integer((json_int_t)r->count);
+
+	return json_pack("{s:o, s:o, s:o}",
 			 "first", addr_json(r->family, r->first),
 			 "last", addr_json(r->family, r->last),
-			 "count", (json_int_t)r->count);
+			 "count", count);
 }
 
 /* Returns a MAC address as a string. */
