@@ -748,7 +748,7 @@ static const struct sl_gen_opt opts[] = {
 	{ "pattern", "seq|random", true, opt_pattern, "flow order (default seq)" },
 	{ "on", "S", true, opt_on, "bursty load: send for S seconds, ..." },
 	{ "off", "S", true, opt_off, "... then stay silent for S seconds, repeat" },
-	{ "group", "NAME", true, NULL, "start a new flow group, a copy of the current one, named NAME (the first --group before any group option names the first group)" },
+	{ "group", "NAME", true, NULL, "start a new flow group, a copy of the current one, named NAME (the first --group names the first group, which the options before it set up)" },
 	{ "duration", "S", false, opt_duration, "stop after S seconds (default: when every --count is reached, or on SIGINT/SIGTERM)" },
 	{ "burst", "N", false, opt_burst, "tx burst size, 1-512 (default 32)" },
 	{ "copy", NULL, false, opt_copy, "copy the template into a fresh mbuf per packet instead of sending refcounted prebuilt mbufs (automatic above 16384 flows)" },
@@ -793,7 +793,10 @@ static int start_group(struct sl_gen_cfg *cfg, const char *name, bool fresh)
 {
 	struct sl_gen_spec *s;
 
-	/* A first --group before any group option names the first group. */
+	/*
+	 * The first --group names the first group, which options before it
+	 * have set up: common settings (MACs, sizes) go first, once.
+	 */
 	if (!fresh) {
 		if (cfg->nb_groups == SL_GEN_MAX_GROUPS) {
 			sl_gen_error("at most %d groups", SL_GEN_MAX_GROUPS);
@@ -828,7 +831,7 @@ static int apply_opt(struct sl_gen_cfg *cfg, const struct sl_gen_opt *o,
 		sl_gen_error("--%s: %s", o->name, msg);
 		return ret;
 	}
-	if (o->group)
+	if (o->parse == NULL)
 		*fresh = false;
 	return 0;
 }

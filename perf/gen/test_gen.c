@@ -299,6 +299,30 @@ START_TEST(test_groups)
 }
 END_TEST
 
+/* Group options before the first --group set up that group, once. */
+START_TEST(test_groups_common_first)
+{
+	static const char *const args[] = {
+		"--dst-mac", "02:00:00:00:00:02", "--size", "100",
+		"--group", "heavy", "--src", "10.77.0.1-10.77.0.5",
+		"--rate", "5kpps", "--group", "light", "--src",
+		"10.78.0.1-10.78.0.5", "--rate", "1kpps", NULL
+	};
+	struct sl_gen_cfg *cfg = new_cfg();
+	struct sl_gen_spec *h = &cfg->group[0], *l = &cfg->group[1];
+
+	ck_assert_int_eq(parse(args, cfg), 0);
+	ck_assert_uint_eq(cfg->nb_groups, 2);	/* no unnamed default group */
+	ck_assert_str_eq(h->name, "heavy");
+	ck_assert_str_eq(l->name, "light");
+	ck_assert_uint_eq(h->dst_mac.addr_bytes[5], 2);
+	ck_assert_uint_eq(l->dst_mac.addr_bytes[5], 2);	/* inherited */
+	ck_assert_uint_eq(l->size, 100);
+	ck_assert_double_eq(h->pps, 5000);
+	ck_assert_double_eq(l->pps, 1000);
+}
+END_TEST
+
 /* Sums @len bytes as big-endian 16-bit words: an independent checksum. */
 static uint32_t ref_sum(const uint8_t *p, size_t len, uint32_t sum)
 {
@@ -589,6 +613,7 @@ static Suite *gen_suite(void)
 	tcase_add_loop_test(tc, test_bad_cmdline, 0, RTE_DIM(bad_cases));
 	tcase_add_test(tc, test_example_cmdline);
 	tcase_add_test(tc, test_groups);
+	tcase_add_test(tc, test_groups_common_first);
 	tcase_add_loop_test(tc, test_frames, 0, RTE_DIM(frame_cases));
 	tcase_add_loop_test(tc, test_pacer, 0, RTE_DIM(pace_cases));
 	tcase_add_loop_test(tc, test_pacer_total, 0, RTE_DIM(total_cases));
