@@ -11,16 +11,20 @@
 
 #include <rte_cycles.h>
 
+#include "tsc.h"
+
 struct dp_clock {
 	uint64_t tsc0;		/* TSC at start: ns count from here */
 	uint64_t mult;		/* ns per cycle, as a 32.32 fixed-point number */
 };
 
+/* Measure the TSC (200 ms, at start-up) and start counting from now. */
 static inline void dp_clock_init(struct dp_clock *c)
 {
+	uint64_t hz = sl_tsc_hz_measure(200 * 1000);
+
+	c->mult = (uint64_t)(((unsigned __int128)1000000000ULL << 32) / hz);
 	c->tsc0 = rte_get_tsc_cycles();
-	c->mult = (uint64_t)(((unsigned __int128)1000000000ULL << 32) /
-			     rte_get_tsc_hz());
 }
 
 static inline uint64_t dp_clock_ns(const struct dp_clock *c)

@@ -108,7 +108,7 @@ run_unit() {	# run_unit BINARY LABEL
 }
 
 say "== unit tests"
-for bin in build/tests/test_*; do
+for bin in build/tests/test_* build/perf/test_*; do
 	[ -x "$bin" ] || continue
 	name=unit/$(basename "$bin")
 	selected "$name" && run_unit "$bin" "$(basename "$bin")"
@@ -132,7 +132,7 @@ done < <(meson test -C build --suite bpf --list 2>/dev/null | grep ' / ' | sed '
 if [ "$ASAN" = 1 ]; then
 	say "== unit tests under ASan/UBSan"
 	if build build-asan -Db_sanitize=address,undefined -Db_lundef=false; then
-		for bin in build-asan/tests/test_*; do
+		for bin in build-asan/tests/test_* build-asan/perf/test_*; do
 			[ -x "$bin" ] || continue
 			name=asan/$(basename "$bin")
 			selected "$name" || continue

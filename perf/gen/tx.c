@@ -17,6 +17,7 @@
 #include <rte_random.h>
 
 #include "gen.h"
+#include "tsc.h"
 
 /* rte_eth_tx_burst() calls per burst before the rest counts as failed. */
 #define SL_GEN_TX_RETRIES	64
@@ -26,41 +27,13 @@
 
 volatile int sl_gen_quit;
 
-/* Reads the TSC and CLOCK_MONOTONIC_RAW (ns) as close together as it can. */
-static void tsc_clock_pair(uint64_t *tsc, uint64_t *ns)
-{
-	uint64_t a, b, best = UINT64_MAX;
-	struct timespec ts;
-	int i;
-
-	/* The tightest of several tries: a preemption between reads skews. */
-	for (i = 0; i < 32; i++) {
-		a = rte_rdtsc_precise();
-		clock_gettime(CLOCK_MONOTONIC_RAW, &ts);
-		b = rte_rdtsc_precise();
-		if (b - a < best) {
-			best = b - a;
-			*tsc = a + (b - a) / 2;
-			*ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-		}
-	}
-}
-
 /*
- * Returns the TSC frequency measured against the kernel's clock. The EAL's
- * rte_get_tsc_hz() may be a nominal value: in a VM here it said 2.1 GHz
- * for a 2.096 GHz TSC, which made every rate 0.2 % slow.
+ * Returns the TSC frequency measured against the kernel's clock: the
+ * EAL's may be nominal (see common/tsc.h).
  */
 uint64_t sl_gen_tsc_hz(void)
 {
-	uint64_t t0, n0, t1, n1;
-
-	tsc_clock_pair(&t0, &n0);
-	rte_delay_us_sleep(SL_GEN_CALIBRATE_US);
-	tsc_clock_pair(&t1, &n1);
-	if (n1 <= n0 || t1 <= t0)
-		return rte_get_tsc_hz();
-	return (uint64_t)((double)(t1 - t0) * 1e9 / (double)(n1 - n0));
+	return sl_tsc_hz_measure(SL_GEN_CALIBRATE_US);
 }
 
 /* Builds one mbuf per flow of @s from @pool, for refcounted sends. */
