@@ -1710,6 +1710,7 @@ static Suite *classify_suite(void)
 	TCase *tc;
 
 	tc = tcase_create("fields");
+	tcase_set_timeout(tc, 60);
 	tcase_add_unchecked_fixture(tc, setup, NULL);
 	tcase_add_loop_test(tc, test_field, 0,
 			    sizeof(field_cases) / sizeof(field_cases[0]));
@@ -1721,6 +1722,7 @@ static Suite *classify_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("build");
+	tcase_set_timeout(tc, 60);
 	tcase_add_unchecked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_empty_policy);
 	tcase_add_test(tc, test_one_family);
@@ -1731,11 +1733,13 @@ static Suite *classify_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("differential");
+	tcase_set_timeout(tc, 300);
 	tcase_add_unchecked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_differential);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("scale");
+	tcase_set_timeout(tc, 120);
 	tcase_add_unchecked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_10k_sources);
 	tcase_add_test(tc, test_10k_ports);
