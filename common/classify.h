@@ -22,6 +22,14 @@
 /* Packets per call to sl_classify_burst(). */
 #define SL_CLASSIFY_BURST_MAX	64
 
+/*
+ * A class becomes the cross product of its lists (src x dst x sport x
+ * dport x vlan x dscp cover) as ACL rules, per address family. These
+ * bound build time and memory; a policy beyond them is refused (E2BIG).
+ */
+#define SL_CLASSIFY_CLASS_RULES_MAX	65536	/* one class, one family */
+#define SL_CLASSIFY_RULES_MAX		(1u << 20) /* all classes, both families */
+
 struct sl_classifier;
 
 /*
@@ -33,6 +41,9 @@ struct sl_classifier *sl_classifier_build(const struct sl_policy *p,
 					  int socket_id, char *err,
 					  size_t errlen);
 void sl_classifier_free(struct sl_classifier *c);
+
+/* ACL rules built for family SL_FAMILY_IPV4 or SL_FAMILY_IPV6. */
+uint32_t sl_classifier_rules(const struct sl_classifier *c, uint8_t family);
 
 /*
  * Classify n (<= SL_CLASSIFY_BURST_MAX) parsed packets: out[i] is the
