@@ -176,8 +176,8 @@ static inline enum sl_malformed ipv4_l4(const uint8_t *data, uint32_t off,
 
 /*
  * ipv4_l4() for a header with options, after checking them. Out of
- * line and tail-called, so the common path keeps nothing live across
- * a call and saves no registers.
+ * line and tail-called, so the common path (no options) makes no call
+ * and keeps nothing live across one.
  */
 static __attribute__((noinline, cold)) enum sl_malformed
 ipv4_opts_l4(const uint8_t *data, uint32_t off, uint32_t ihl, uint32_t tot,
