@@ -6,7 +6,7 @@
  * any number of lcores may classify with one classifier at once.
  *
  * Needs an initialised EAL (rte_acl allocates with rte_malloc); offline
- * users initialise one with --no-huge --in-memory.
+ * users initialise one with --no-huge --no-shconf.
  */
 #ifndef SLUICE_CLASSIFY_H
 #define SLUICE_CLASSIFY_H

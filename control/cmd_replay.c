@@ -50,7 +50,7 @@ static int offline_eal_init(void)
 {
 	char *argv[] = {
 		"sluicectl", "--no-huge", "-m", "1024", "--no-pci",
-		"--in-memory", "--no-telemetry", "--log-level=*:error",
+		"--no-shconf", "--no-telemetry", "--log-level=*:error",
 		"-l", "0", NULL,
 	};
 	cpu_set_t cpus;

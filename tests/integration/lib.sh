@@ -23,6 +23,7 @@ skip() { log "$*"; echo "skipped: $*"; exit 77; }
 
 cleanup() {
 	local rc=$?
+	set +e		# clean up everything, whatever fails
 	for p in "${PIDS[@]}"; do
 		kill -TERM "$p" 2>/dev/null
 	done

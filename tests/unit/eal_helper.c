@@ -11,7 +11,7 @@ void test_eal_init(void)
 {
 	static int done;
 	char *argv[] = {
-		"test", "--no-huge", "-m", "1024", "--no-pci", "--in-memory",
+		"test", "--no-huge", "-m", "1024", "--no-pci", "--no-shconf",
 		"--no-telemetry", "--log-level=*:warning", "-l", "0", NULL,
 	};
 
