@@ -107,12 +107,15 @@ static json_t *stats_json(const struct dp *d)
 	ports = json_array();
 	for (uint16_t pi = 0; pi < d->n_ports; pi++) {
 		struct dp_port_counters pc;
+		struct rte_eth_stats es_port = { 0 };
 
 		dp_stats_sum_port(d, pi, &pc);
-		json_array_append_new(ports, json_pack("{s:s,s:i,s:I,s:I,s:I,s:I,s:I}",
+		rte_eth_stats_get(d->ports[pi].port_id, &es_port);
+		json_array_append_new(ports, json_pack("{s:s,s:i,s:I,s:I,s:I,s:I,s:I,s:I}",
 			"name", d->ports[pi].name, "port", d->ports[pi].port_id,
 			"rx_packets", (json_int_t)pc.rx_packets,
 			"rx_bytes", (json_int_t)pc.rx_bytes,
+			"rx_missed", (json_int_t)(es_port.imissed + es_port.ierrors),
 			"forwarded", (json_int_t)pc.tx_packets,
 			"tx_failed", (json_int_t)pc.tx_failed,
 			"dropped", (json_int_t)pc.dropped));
@@ -221,16 +224,20 @@ static int tel_ports(const char *cmd, const char *params, struct rte_tel_data *t
 	rte_tel_data_start_dict(t);
 	for (uint16_t pi = 0; pi < d->n_ports; pi++) {
 		struct rte_tel_data *pd = rte_tel_data_alloc();
+		struct rte_eth_stats es = { 0 };
 		struct dp_port_counters pc;
 
 		if (pd == NULL)
 			return -1;
 		dp_stats_sum_port(d, pi, &pc);
+		rte_eth_stats_get(d->ports[pi].port_id, &es);
 		rte_tel_data_start_dict(pd);
 		rte_tel_data_add_dict_u64(pd, "port_id", d->ports[pi].port_id);
 		rte_tel_data_add_dict_u64(pd, "peer_port_id", d->ports[d->ports[pi].peer].port_id);
 		rte_tel_data_add_dict_u64(pd, "rx_packets", pc.rx_packets);
 		rte_tel_data_add_dict_u64(pd, "rx_bytes", pc.rx_bytes);
+		/* Lost before sluice saw them: the rx ring was full. */
+		rte_tel_data_add_dict_u64(pd, "rx_missed_packets", es.imissed + es.ierrors);
 		rte_tel_data_add_dict_u64(pd, "forwarded_packets", pc.tx_packets);
 		rte_tel_data_add_dict_u64(pd, "tx_failed_packets", pc.tx_failed);
 		rte_tel_data_add_dict_u64(pd, "dropped_packets", pc.dropped);
@@ -307,12 +314,15 @@ void dp_report_print(const struct dp *d, FILE *f)
 	fprintf(f, "malformed %" PRIu64 ", non-IP %" PRIu64 ", overflow-metered %" PRIu64 "\n",
 		malformed_total(&es), es.non_ip, es.overflow);
 	for (uint16_t pi = 0; pi < d->n_ports; pi++) {
+		struct rte_eth_stats es_port = { 0 };
 		struct dp_port_counters pc;
 
 		dp_stats_sum_port(d, pi, &pc);
-		fprintf(f, "port %u (%s): rx %" PRIu64 ", forwarded %" PRIu64 ", dropped %" PRIu64 ", tx failed %" PRIu64 "\n",
+		rte_eth_stats_get(d->ports[pi].port_id, &es_port);
+		fprintf(f, "port %u (%s): rx %" PRIu64 ", rx missed %" PRIu64 ", forwarded %" PRIu64 ", dropped %" PRIu64 ", tx failed %" PRIu64 "\n",
 			d->ports[pi].port_id, d->ports[pi].name, pc.rx_packets,
-			pc.tx_packets, pc.dropped, pc.tx_failed);
+			es_port.imissed + es_port.ierrors, pc.tx_packets, pc.dropped,
+			pc.tx_failed);
 	}
 }
 

@@ -9,7 +9,7 @@ PACKAGES=(
 	libbpf-dev bpftool libxdp-dev xdp-tools clang llvm
 	libhyperscan-dev libpcre2-dev check
 	libpcap-dev libjansson-dev libyaml-dev libmicrohttpd-dev libsystemd-dev
-	iproute2 ethtool tcpdump python3-scapy libclang-rt-14-dev
+	iproute2 ethtool tcpdump python3-scapy python3-yaml libclang-rt-14-dev
 	linux-libc-dev gcc-multilib
 )
 HUGEPAGES=${SLUICE_HUGEPAGES:-1024}

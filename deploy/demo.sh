@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# The lab demo: installs what is needed, builds, then runs sluice-dp
+# between two namespaced hosts under deploy/examples/lab-policy.yaml,
+# drives it with sluice-gen and prints, per class, what was offered,
+# what the policy allows, and what reached the inside host.
+#
+#   bash deploy/demo.sh [--no-setup] [--seconds N]
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+SETUP=1 SECS=5
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--no-setup) SETUP=0 ;;
+	--seconds) SECS=$2; shift ;;
+	*) echo "usage: $0 [--no-setup] [--seconds N]" >&2; exit 2 ;;
+	esac
+	shift
+done
+[ "$(id -u)" -eq 0 ] || { echo "demo: run as root" >&2; exit 1; }
+
+[ "$SETUP" = 0 ] || bash deploy/setup.sh
+[ -f build/build.ninja ] || meson setup build >/dev/null
+meson compile -C build >/dev/null
+
+LAB=sldemo
+POLICY=deploy/examples/lab-policy.yaml
+T=$(mktemp -d /tmp/sluice-demo.XXXXXX)
+DP_PID= SINK_PID=
+cleanup() {
+	set +e
+	[ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null
+	[ -n "$DP_PID" ] && kill "$DP_PID" 2>/dev/null && wait "$DP_PID" 2>/dev/null
+	bash deploy/lab.sh down "$LAB"
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+echo "== lab: outside host -- sluice-dp -- inside host (namespaces $LAB-*)"
+bash deploy/lab.sh up "$LAB"
+eval "$(bash deploy/lab.sh env "$LAB")"
+
+echo "== sluice-dp on the gateway, policy $POLICY"
+build/control/sluicectl policy check "$POLICY"
+ip netns exec "$GW_NS" build/dataplane/sluice-dp -l 1 --no-pci --file-prefix "$LAB-dp" \
+	--socket-mem 256 --vdev "net_af_packet0,iface=$GW_OUT_IF" \
+	--vdev "net_af_packet1,iface=$GW_IN_IF" \
+	-- --policy "$POLICY" --flows 65536 --report-json "$T/dp.json" >"$T/dp.log" 2>&1 &
+DP_PID=$!
+for _ in $(seq 100); do grep -q 'polling queue' "$T/dp.log" && break; sleep 0.1; done
+grep -q 'polling queue' "$T/dp.log" || { cat "$T/dp.log"; exit 1; }
+
+ip netns exec "$IN_NS" build/tests/sluice-sink -i "$IN_IF" -t 600 >"$T/sink.json" 2>"$T/sink.log" &
+SINK_PID=$!
+for _ in $(seq 50); do grep -q listening "$T/sink.log" && break; sleep 0.1; done
+
+echo "== sluice-gen on the outside host: $SECS s of mixed traffic"
+ip netns exec "$OUT_NS" build/perf/sluice-gen -l 0 --no-pci --file-prefix "$LAB-gen" \
+	--socket-mem 128 --log-level '*:warning' --vdev "net_af_packet0,iface=$OUT_IF" -- \
+	--quiet --src-mac "$OUT_MAC" --dst-mac "$IN_MAC" --dst "$IN_IP" --sport 1024-1100 \
+	--group syn-flood --src 10.66.0.1-10.66.0.10 --proto tcp --tcp-flags syn --dport 80 --rate 10kpps \
+	--group api --src 10.67.1.1-10.67.1.50 --tcp-flags psh,ack --dport 8080 --rate 3kpps --size 200 \
+	--group bulk --src 10.68.0.1 --proto udp --sport 7000-7003 --dport 5001 --flows 4 --rate 24Mbit --size 1000 \
+	--group watch-dns --src 10.69.0.1-10.69.0.5 --sport 3000 --dport 53 --flows 5 --rate 1500pps --size 80 \
+	--group other --src 10.70.0.1 --dport 9999 --flows 1 --rate 500pps \
+	--duration "$SECS" --burst 64 >"$T/gen.json" 2>"$T/gen.log" || { cat "$T/gen.log"; exit 1; }
+sleep 0.5
+kill -TERM "$SINK_PID"; wait "$SINK_PID" || true; SINK_PID=
+kill -TERM "$DP_PID"; wait "$DP_PID" || true; DP_PID=
+
+echo
+/usr/bin/python3 deploy/demo_report.py "$POLICY" "$T/gen.json" "$T/dp.json" "$T/sink.json"
