@@ -1,0 +1,320 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The policing engine: verdicts and counters per outcome, the flow
+ * table's full and idle behaviour, keys, bit-rate costs, DSCP marking.
+ * Policies are written in YAML, as an operator would.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+#include <rte_errno.h>
+#include <rte_memory.h>
+
+#include "eal_helper.h"
+#include "engine.h"
+
+#define NS	1000000000ULL
+
+static struct sl_engine *eng;
+static struct sl_ruleset *rs;
+static unsigned int eng_seq;
+
+/* Compile yaml into rs and a fresh engine with flows keys. */
+static void setup_policy(const char *yaml, uint32_t flows)
+{
+	struct sl_diags d;
+	struct sl_policy *p;
+	char err[256], name[32];
+
+	test_eal_init();
+	if (sl_policy_load_buf("test.yaml", yaml, strlen(yaml), &p, &d) < 0) {
+		sl_diags_print(&d, stderr);
+		ck_abort_msg("policy refused");
+	}
+	rs = sl_ruleset_build(p, 1, SOCKET_ID_ANY, err, sizeof(err));
+	ck_assert_msg(rs != NULL, "ruleset: %s", err);
+	snprintf(name, sizeof(name), "test_eng_%u", eng_seq++);
+	eng = sl_engine_create(name, flows, SOCKET_ID_ANY);
+	ck_assert_msg(eng != NULL, "engine: %s", rte_strerror(rte_errno));
+	ck_assert_int_eq(sl_engine_set_ruleset(eng, rs, 0), 0);
+}
+
+static void teardown_policy(void)
+{
+	sl_engine_free(eng);
+	sl_ruleset_free(rs);
+	eng = NULL;
+	rs = NULL;
+}
+
+static uint16_t csum(const uint8_t *p, size_t len)
+{
+	uint32_t s = 0;
+
+	for (size_t i = 0; i + 1 < len; i += 2)
+		s += (uint32_t)(p[i] << 8 | p[i + 1]);
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+/* An Ethernet/IPv4/UDP frame of len bytes (>= 42) from src to dport. */
+static void udp4(uint8_t *f, uint32_t len, const char *src, uint16_t dport,
+		 uint8_t dscp)
+{
+	uint16_t c;
+
+	memset(f, 0, len);
+	f[12] = 0x08;				/* IPv4 */
+	f[14] = 0x45;
+	f[15] = (uint8_t)(dscp << 2);
+	f[16] = (uint8_t)((len - 14) >> 8);
+	f[17] = (uint8_t)(len - 14);
+	f[22] = 64;
+	f[23] = 17;
+	inet_pton(AF_INET, src, f + 26);
+	inet_pton(AF_INET, "198.51.100.2", f + 30);
+	f[34] = 0x10;				/* sport 4096 */
+	f[36] = (uint8_t)(dport >> 8);
+	f[37] = (uint8_t)dport;
+	f[38] = (uint8_t)((len - 34) >> 8);
+	f[39] = (uint8_t)(len - 34);
+	c = csum(f + 14, 20);
+	f[24] = (uint8_t)(c >> 8);
+	f[25] = (uint8_t)c;
+}
+
+/* Run one packet through the engine at now; returns its verdict. */
+static uint8_t run1(uint8_t *f, uint32_t len, uint64_t now)
+{
+	struct sl_pkt p = { .data = f, .len = len, .wire_len = len };
+	uint8_t v = 0xff;
+
+	sl_engine_run(eng, &p, 1, now, &v);
+	return v;
+}
+
+static const char *const src_policy =
+	"version: 1\n"
+	"default: drop\n"
+	"classes:\n"
+	"  - name: per-src\n"
+	"    match: { proto: udp, dport: 5000 }\n"
+	"    limit: { key: src, rate: 10pps, burst: 2 }\n"
+	"    exceed: drop\n"
+	"  - name: open\n"
+	"    match: { proto: udp, dport: 6000 }\n"
+	"  - name: marked\n"
+	"    match: { proto: udp, dport: 7000 }\n"
+	"    limit: { key: none, rate: 1pps, burst: 1 }\n"
+	"    exceed: { mark: cs1 }\n"
+	"  - name: watched\n"
+	"    match: { proto: udp, dport: 8000 }\n"
+	"    limit: { key: src/24, rate: 1pps, burst: 1 }\n"
+	"    exceed: monitor\n";
+
+/* Each outcome, counted in packets and bytes where it belongs. */
+START_TEST(test_outcomes)
+{
+	uint8_t f[100];
+
+	setup_policy(src_policy, 1024);
+	/* per-src: burst 2, then drops, then 10 pps refills one per 100 ms. */
+	udp4(f, 100, "10.0.0.1", 5000, 0);
+	ck_assert_int_eq(run1(f, 100, 0), SL_VERDICT_FORWARD);
+	ck_assert_int_eq(run1(f, 100, 0), SL_VERDICT_FORWARD);
+	ck_assert_int_eq(run1(f, 100, 0), SL_VERDICT_DROP);
+	ck_assert_int_eq(run1(f, 100, NS / 10 - 1), SL_VERDICT_DROP);
+	ck_assert_int_eq(run1(f, 100, NS / 10), SL_VERDICT_FORWARD);
+	ck_assert_uint_eq(eng->cls[0].packets[SL_OUT_PASSED], 3);
+	ck_assert_uint_eq(eng->cls[0].packets[SL_OUT_DROPPED], 2);
+	ck_assert_uint_eq(eng->cls[0].bytes[SL_OUT_DROPPED], 200);
+	/* Another source has its own bucket. */
+	udp4(f, 100, "10.0.0.2", 5000, 0);
+	ck_assert_int_eq(run1(f, 100, NS / 10), SL_VERDICT_FORWARD);
+	/* A class without a limit passes everything. */
+	udp4(f, 100, "10.0.0.1", 6000, 0);
+	for (int i = 0; i < 50; i++)
+		ck_assert_int_eq(run1(f, 100, 0), SL_VERDICT_FORWARD);
+	ck_assert_uint_eq(eng->cls[1].packets[SL_OUT_PASSED], 50);
+	/* mark: the second packet exceeds, is forwarded with cs1 and a valid checksum. */
+	udp4(f, 100, "10.0.0.1", 7000, 10);
+	ck_assert_int_eq(run1(f, 100, 0), SL_VERDICT_FORWARD);
+	ck_assert_uint_eq(f[15] >> 2, 10);
+	ck_assert_int_eq(run1(f, 100, 0), SL_VERDICT_FORWARD);
+	ck_assert_uint_eq(f[15] >> 2, 8);
+	ck_assert_uint_eq(csum(f + 14, 20), 0);
+	ck_assert_uint_eq(eng->cls[2].packets[SL_OUT_PASSED], 1);
+	ck_assert_uint_eq(eng->cls[2].packets[SL_OUT_MARKED], 1);
+	/* monitor: forwarded, counted; src/24 shares one bucket across the /24. */
+	udp4(f, 100, "10.9.9.1", 8000, 0);
+	ck_assert_int_eq(run1(f, 100, 0), SL_VERDICT_FORWARD);
+	udp4(f, 100, "10.9.9.200", 8000, 0);
+	ck_assert_int_eq(run1(f, 100, 0), SL_VERDICT_FORWARD);
+	ck_assert_uint_eq(eng->cls[3].packets[SL_OUT_PASSED], 1);
+	ck_assert_uint_eq(eng->cls[3].packets[SL_OUT_MONITORED], 1);
+	/* default: drop. */
+	udp4(f, 100, "10.0.0.1", 9999, 0);
+	ck_assert_int_eq(run1(f, 100, 0), SL_VERDICT_DROP);
+	ck_assert_uint_eq(eng->st.deflt.packets[SL_OUT_DROPPED], 1);
+	ck_assert_uint_eq(eng->st.deflt.bytes[SL_OUT_DROPPED], 100);
+	teardown_policy();
+}
+END_TEST
+
+/* Malformed packets take the default; non-IP frames always cross. */
+START_TEST(test_malformed_and_non_ip)
+{
+	uint8_t f[100];
+
+	setup_policy(src_policy, 1024);
+	udp4(f, 100, "10.0.0.1", 5000, 0);
+	f[14] = 0x44;				/* IHL 4: malformed */
+	ck_assert_int_eq(run1(f, 100, 0), SL_VERDICT_DROP);
+	ck_assert_uint_eq(eng->st.malformed[SL_MAL_IP4_IHL], 1);
+	ck_assert_uint_eq(eng->cls[0].packets[SL_OUT_PASSED], 0);
+	memset(f, 0, sizeof(f));
+	f[12] = 0x08;
+	f[13] = 0x06;				/* ARP */
+	ck_assert_int_eq(run1(f, 60, 0), SL_VERDICT_FORWARD);
+	ck_assert_uint_eq(eng->st.non_ip, 1);
+	/* Truncated to 20 bytes: cut inside the IPv4 header. */
+	udp4(f, 100, "10.0.0.1", 5000, 0);
+	ck_assert_int_eq(run1(f, 20, 0), SL_VERDICT_DROP);
+	ck_assert_uint_eq(eng->st.malformed[SL_MAL_IP4_TRUNC], 1);
+	teardown_policy();
+}
+END_TEST
+
+/*
+ * A full flow table: new keys share their class's overflow bucket, are
+ * counted, and memory stays bounded. Keys already in keep their own.
+ */
+START_TEST(test_flow_table_full)
+{
+	const uint32_t cap = 64, n = 200;
+	uint32_t passed = 0;
+	uint8_t f[100];
+	char src[32];
+
+	setup_policy(src_policy, cap);
+	for (uint32_t i = 0; i < n; i++) {
+		snprintf(src, sizeof(src), "10.1.%u.%u", i / 256, i % 256);
+		udp4(f, 100, src, 5000, 0);
+		passed += run1(f, 100, 0) == SL_VERDICT_FORWARD;
+	}
+	/* cap keys with their own burst of 2, the rest share one burst of 2. */
+	ck_assert_uint_eq(sl_flowtab_count(eng->ft), cap);
+	ck_assert_uint_eq(passed, cap + 2);
+	ck_assert_uint_eq(eng->st.overflow, n - cap);
+	ck_assert_uint_eq(sl_flowtab_stats(eng->ft)->full, n - cap);
+	/* A key in the table still has its own bucket (one token left). */
+	udp4(f, 100, "10.1.0.0", 5000, 0);
+	ck_assert_int_eq(run1(f, 100, 0), SL_VERDICT_FORWARD);
+	ck_assert_int_eq(run1(f, 100, 0), SL_VERDICT_DROP);
+	teardown_policy();
+}
+END_TEST
+
+/*
+ * Idle keys expire after max(fill time, 1 s): 10 pps, burst 2 fills in
+ * 200 ms, so after 1 s. Expiry frees room for new keys.
+ */
+START_TEST(test_idle_expiry)
+{
+	uint8_t f[100];
+
+	setup_policy(src_policy, 64);
+	udp4(f, 100, "10.0.0.1", 5000, 0);
+	run1(f, 100, 5 * NS);
+	ck_assert_uint_eq(sl_flowtab_count(eng->ft), 1);
+	ck_assert_uint_eq(sl_engine_expire(eng, 6 * NS, 64), 0);	/* idle exactly 1 s */
+	ck_assert_uint_eq(sl_flowtab_count(eng->ft), 1);
+	ck_assert_uint_eq(sl_engine_expire(eng, 6 * NS + 1, 64), 1);
+	ck_assert_uint_eq(sl_flowtab_count(eng->ft), 0);
+	ck_assert_uint_eq(sl_flowtab_stats(eng->ft)->expired, 1);
+	/* The key comes back with a full bucket. */
+	ck_assert_int_eq(run1(f, 100, 7 * NS), SL_VERDICT_FORWARD);
+	ck_assert_int_eq(run1(f, 100, 7 * NS), SL_VERDICT_FORWARD);
+	ck_assert_int_eq(run1(f, 100, 7 * NS), SL_VERDICT_DROP);
+	teardown_policy();
+}
+END_TEST
+
+/* Bit rates cost the frame's bits: 1 Mbit/s, 1522 B burst, 1000 B frames. */
+START_TEST(test_bit_rate_cost)
+{
+	static const char *const y =
+		"version: 1\n"
+		"classes:\n"
+		"  - name: bulk\n"
+		"    match: { proto: udp }\n"
+		"    limit: { key: flow, rate: 1Mbit, burst: 1522B }\n";
+	uint8_t f[1000];
+	uint32_t passed = 0;
+
+	setup_policy(y, 64);
+	udp4(f, 1000, "10.0.0.1", 5000, 0);
+	/* 2000 frames of 8000 bit at 200 per second (1.6 Mbit/s), from t = 0. */
+	for (uint32_t i = 0; i < 2000; i++)
+		passed += run1(f, 1000, (uint64_t)i * 5 * NS / 1000) == SL_VERDICT_FORWARD;
+	/* 2000 frames over 9.995 s: (9.995e6 + 12176) / 8000 = 1250.9 -> 1250 */
+	ck_assert_uint_eq(passed, 1250);
+	ck_assert_uint_eq(eng->cls[0].bytes[SL_OUT_PASSED], 1250 * 1000);
+	teardown_policy();
+}
+END_TEST
+
+/* The same key twice in one burst is one bucket, created once. */
+START_TEST(test_repeated_key_in_burst)
+{
+	uint8_t f[8][100];
+	struct sl_pkt p[8];
+	uint8_t v[8];
+
+	setup_policy(src_policy, 64);
+	for (int i = 0; i < 8; i++) {
+		udp4(f[i], 100, i % 2 ? "10.0.0.1" : "10.0.0.2", 5000, 0);
+		p[i] = (struct sl_pkt){ .data = f[i], .len = 100, .wire_len = 100 };
+	}
+	sl_engine_run(eng, p, 8, 0, v);
+	/* burst 2 per source: packets 0-3 pass, 4-7 drop. */
+	for (int i = 0; i < 8; i++)
+		ck_assert_int_eq(v[i], i < 4 ? SL_VERDICT_FORWARD : SL_VERDICT_DROP);
+	ck_assert_uint_eq(sl_flowtab_count(eng->ft), 2);
+	ck_assert_uint_eq(sl_flowtab_stats(eng->ft)->created, 2);
+	teardown_policy();
+}
+END_TEST
+
+static Suite *engine_suite(void)
+{
+	Suite *s = suite_create("engine");
+	TCase *tc = tcase_create("engine");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_outcomes);
+	tcase_add_test(tc, test_malformed_and_non_ip);
+	tcase_add_test(tc, test_flow_table_full);
+	tcase_add_test(tc, test_idle_expiry);
+	tcase_add_test(tc, test_bit_rate_cost);
+	tcase_add_test(tc, test_repeated_key_in_burst);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(engine_suite());
+	int failed;
+
+	/* One EAL per process: run the tests in it, not in forks. */
+	srunner_set_fork_status(sr, CK_NOFORK);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
