@@ -109,7 +109,7 @@ run_unit() {	# run_unit BINARY LABEL
 
 say "== unit tests"
 for bin in build/tests/test_* build/perf/test_*; do
-	[ -x "$bin" ] || continue
+	[ -f "$bin" ] && [ -x "$bin" ] || continue
 	name=unit/$(basename "$bin")
 	selected "$name" && run_unit "$bin" "$(basename "$bin")"
 done
@@ -133,7 +133,7 @@ if [ "$ASAN" = 1 ]; then
 	say "== unit tests under ASan/UBSan"
 	if build build-asan -Db_sanitize=address,undefined -Db_lundef=false; then
 		for bin in build-asan/tests/test_* build-asan/perf/test_*; do
-			[ -x "$bin" ] || continue
+			[ -f "$bin" ] && [ -x "$bin" ] || continue
 			name=asan/$(basename "$bin")
 			selected "$name" || continue
 			ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
