@@ -14,6 +14,7 @@ CTL=$BUILD/control/sluicectl
 PY=/usr/bin/python3		# Debian's, which sees python3-scapy
 
 LAB=${LAB:-slt$$}
+DP_PMD=${DP_PMD:-net_af_packet}	# the gateway's ports: net_af_packet or net_af_xdp
 T=$(mktemp -d "/tmp/sluice-$LAB.XXXXXX")
 PIDS=()
 
@@ -56,8 +57,8 @@ dp_start() {
 	local policy=$1; shift
 	ip netns exec "$GW_NS" "$DP" -l 1 --no-pci --file-prefix "$LAB-dp" \
 		--socket-mem 256 --log-level 'sluice.*:info' \
-		--vdev "net_af_packet0,iface=$GW_OUT_IF" \
-		--vdev "net_af_packet1,iface=$GW_IN_IF" \
+		--vdev "${DP_PMD}0,iface=$GW_OUT_IF" \
+		--vdev "${DP_PMD}1,iface=$GW_IN_IF" \
 		-- --policy "$policy" --flows 65536 --report-json "$T/dp-report.json" "$@" \
 		>"$T/dp.log" 2>&1 &
 	DP_PID=$!
