@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_errno.h>
@@ -46,13 +47,135 @@ static int class_rt_build(const struct sl_class *c, struct sl_class_rt *rt,
 	 * An entry idle for longer than its bucket takes to fill would be
 	 * recreated full, so expiring it then changes no verdict.
 	 */
-	rt->idle_ns = RTE_MAX(rt->tb.fill_ns, SL_FLOW_IDLE_MIN_NS);
-	rt->idle_ns = RTE_MIN(rt->idle_ns, SL_FLOW_IDLE_MAX_NS);
+	if (rt->tb.fill_ns >= (uint64_t)SL_FLOW_IDLE_MAX_MS * 1000000)
+		rt->idle_ms = SL_FLOW_IDLE_MAX_MS;
+	else
+		rt->idle_ms = RTE_MAX((uint32_t)((rt->tb.fill_ns + 999999) / 1000000),
+				      SL_FLOW_IDLE_MIN_MS);
 	return 0;
 }
 
+static const struct sl_policy *sort_policy;	/* for by_name: qsort has no context */
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(sort_policy->classes[*(const uint32_t *)a].name,
+		      sort_policy->classes[*(const uint32_t *)b].name);
+}
+
+/* Index of the class called name in prev (sorted: order), or -1. */
+static int64_t prev_find(const struct sl_ruleset *prev, const uint32_t *order,
+			 const char *name)
+{
+	uint32_t lo = 0, hi = prev->n_classes;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(name, prev->policy->classes[order[mid]].name);
+
+		if (c == 0)
+			return order[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return -1;
+}
+
+/*
+ * Give every class of rs a slot: its old one if prev has its name, else
+ * a free one with a new generation. On failure, slots is unchanged.
+ */
+static int assign_slots(struct sl_ruleset *rs, const struct sl_ruleset *prev,
+			struct sl_slots *slots, char *err, size_t errlen)
+{
+	uint32_t *order = NULL, next_free = 0, n_new = 0;
+	uint32_t *taken = calloc(RTE_MAX(rs->n_classes, 1u), sizeof(*taken));
+
+	if (taken == NULL)
+		goto nomem;
+	if (prev != NULL && prev->n_classes > 0) {
+		order = malloc(prev->n_classes * sizeof(*order));
+		if (order == NULL)
+			goto nomem;
+		for (uint32_t i = 0; i < prev->n_classes; i++)
+			order[i] = i;
+		sort_policy = prev->policy;
+		qsort(order, prev->n_classes, sizeof(*order), by_name);
+	}
+	for (uint32_t i = 0; i < rs->n_classes; i++) {
+		struct sl_class_rt *rt = &rs->rt[i];
+		int64_t j = order ? prev_find(prev, order, rs->policy->classes[i].name) : -1;
+
+		if (j >= 0) {
+			rt->slot = prev->rt[j].slot;
+			rt->gen = prev->rt[j].gen;
+			continue;
+		}
+		while (next_free < SL_SLOTS_MAX && slots->used[next_free])
+			next_free++;
+		if (next_free == SL_SLOTS_MAX) {
+			snprintf(err, errlen, "no free class slot: %u in use", slots->n_used);
+			goto undo;
+		}
+		slots->used[next_free] = 1;
+		slots->n_used++;
+		taken[n_new++] = next_free;
+		rt->slot = next_free;
+		rt->gen = ++slots->gen[next_free];
+		if (rt->gen == 0)	/* 0 means "never initialised" to engines */
+			rt->gen = ++slots->gen[next_free];
+	}
+	free(order);
+	free(taken);
+	return 0;
+
+undo:
+	for (uint32_t k = 0; k < n_new; k++) {
+		slots->used[taken[k]] = 0;
+		slots->n_used--;
+	}
+	free(order);
+	free(taken);
+	return -ENOSPC;
+nomem:
+	free(order);
+	free(taken);
+	snprintf(err, errlen, "out of memory assigning class slots");
+	return -ENOMEM;
+}
+
+uint32_t sl_slots_release(struct sl_slots *slots, const struct sl_ruleset *prev,
+			  const struct sl_ruleset *next, uint32_t *freed)
+{
+	uint8_t *keep = calloc(SL_SLOTS_MAX, 1);
+	uint32_t n = 0;
+
+	if (prev == NULL)
+		goto out;
+	if (keep == NULL)	/* leak the slots rather than reuse live ones */
+		goto out;
+	for (uint32_t i = 0; next != NULL && i < next->n_classes; i++)
+		keep[next->rt[i].slot] = 1;
+	for (uint32_t i = 0; i < prev->n_classes; i++) {
+		uint32_t s = prev->rt[i].slot;
+
+		if (keep[s] || !slots->used[s])
+			continue;
+		slots->used[s] = 0;
+		slots->n_used--;
+		freed[n++] = s;
+	}
+out:
+	free(keep);
+	return n;
+}
+
 struct sl_ruleset *sl_ruleset_build(struct sl_policy *p, uint64_t version,
-				    int socket_id, char *err, size_t errlen)
+				    const struct sl_ruleset *prev,
+				    struct sl_slots *slots, int socket_id,
+				    char *err, size_t errlen)
 {
 	struct sl_ruleset *rs;
 
@@ -79,6 +202,9 @@ struct sl_ruleset *sl_ruleset_build(struct sl_policy *p, uint64_t version,
 			goto fail;
 	rs->cls = sl_classifier_build(p, socket_id, err, errlen);
 	if (rs->cls == NULL)
+		goto fail;
+	/* Last: nothing after it can fail, so slots never need undoing here. */
+	if (assign_slots(rs, prev, slots, err, errlen) < 0)
 		goto fail;
 	return rs;
 
@@ -109,12 +235,26 @@ struct sl_engine *sl_engine_create(const char *name, uint32_t flow_capacity,
 		return NULL;
 	}
 	e->socket_id = socket_id;
-	e->ft = sl_flowtab_create(name, flow_capacity, socket_id);
-	if (e->ft == NULL) {
-		rte_free(e);
-		return NULL;
+	e->cls = rte_zmalloc_socket("sl_counters", SL_SLOTS_MAX * sizeof(*e->cls),
+				    RTE_CACHE_LINE_SIZE, socket_id);
+	e->overflow = rte_zmalloc_socket("sl_overflow",
+					 SL_SLOTS_MAX * sizeof(*e->overflow),
+					 RTE_CACHE_LINE_SIZE, socket_id);
+	e->overflow_gen = rte_zmalloc_socket("sl_overflow_gen",
+					     SL_SLOTS_MAX * sizeof(*e->overflow_gen),
+					     RTE_CACHE_LINE_SIZE, socket_id);
+	if (e->cls == NULL || e->overflow == NULL || e->overflow_gen == NULL) {
+		rte_errno = ENOMEM;
+		goto fail;
 	}
+	e->ft = sl_flowtab_create(name, flow_capacity, socket_id);
+	if (e->ft == NULL)
+		goto fail;
 	return e;
+
+fail:
+	sl_engine_free(e);
+	return NULL;
 }
 
 void sl_engine_free(struct sl_engine *e)
@@ -124,37 +264,14 @@ void sl_engine_free(struct sl_engine *e)
 	sl_flowtab_free(e->ft);
 	rte_free(e->cls);
 	rte_free(e->overflow);
+	rte_free(e->overflow_gen);
 	rte_free(e);
 }
 
-int sl_engine_set_ruleset(struct sl_engine *e, const struct sl_ruleset *rs,
-			  uint64_t now_ns)
+void sl_engine_slot_reset(struct sl_engine *e, uint32_t slot)
 {
-	uint32_t n = RTE_MAX(rs->n_classes, 1u);
-	struct sl_counters *cls;
-	struct sl_tb *overflow;
-
-	cls = rte_zmalloc_socket("sl_counters", n * sizeof(*cls),
-				 RTE_CACHE_LINE_SIZE, e->socket_id);
-	overflow = rte_zmalloc_socket("sl_overflow", n * sizeof(*overflow),
-				      RTE_CACHE_LINE_SIZE, e->socket_id);
-	if (cls == NULL || overflow == NULL) {
-		rte_free(cls);
-		rte_free(overflow);
-		return -ENOMEM;
-	}
-	for (uint32_t i = 0; i < rs->n_classes; i++)
-		if (rs->rt[i].has_limit)
-			sl_tb_init(&overflow[i], &rs->rt[i].tb, now_ns);
-	/* Bucket keys carry class indexes of the old ruleset. */
-	sl_flowtab_reset(e->ft);
-	rte_free(e->cls);
-	rte_free(e->overflow);
-	e->cls = cls;
-	e->overflow = overflow;
-	e->n_alloc = n;
-	e->rs = rs;
-	return 0;
+	memset(&e->cls[slot], 0, sizeof(e->cls[slot]));
+	e->overflow_gen[slot] = 0;
 }
 
 /* Copy the first bits of a 16-byte address, zeroing the rest. */
@@ -168,13 +285,13 @@ static inline void addr_prefix(uint8_t *dst, const uint8_t *src, uint8_t bits)
 }
 
 /* The bucket key of packet m in class c (key zeroed by the caller). */
-static inline void flow_key_make(struct sl_flow_key *k, uint32_t class_id,
+static inline void flow_key_make(struct sl_flow_key *k,
 				 const struct sl_class_rt *rt,
 				 const struct sl_pkt_meta *m)
 {
 	uint8_t bits = m->family == SL_FAMILY_IPV4 ? rt->prefix4 : rt->prefix6;
 
-	k->class_id = class_id;
+	k->class_id = rt->slot;
 	switch (rt->key) {
 	case SL_KEY_SRC:
 		k->family = m->family;
@@ -225,14 +342,26 @@ static inline struct sl_tb *bucket_get(struct sl_engine *e, int32_t pos,
 		pos = sl_flowtab_add(e->ft, k);
 		if (pos < 0) {
 			e->st.overflow++;
-			return &e->overflow[k->class_id];
+			if (unlikely(e->overflow_gen[rt->slot] != rt->gen)) {
+				sl_tb_init(&e->overflow[rt->slot], &rt->tb, now_ns);
+				e->overflow_gen[rt->slot] = rt->gen;
+			}
+			return &e->overflow[rt->slot];
 		}
 		fe = sl_flowtab_entry(e->ft, pos);
-		sl_tb_init(&fe->tb, &rt->tb, now_ns);
-		fe->idle_ns = rt->idle_ns;
-		return &fe->tb;
+		goto init;
 	}
-	return &sl_flowtab_entry(e->ft, pos)->tb;
+	fe = sl_flowtab_entry(e->ft, pos);
+	/* The slot was reused by another class: this bucket is not its. */
+	if (unlikely(fe->gen != rt->gen))
+		goto init;
+	return &fe->tb;
+
+init:
+	sl_tb_init(&fe->tb, &rt->tb, now_ns);
+	fe->idle_ms = rt->idle_ms;
+	fe->gen = rt->gen;
+	return &fe->tb;
 }
 
 /* Apply the exceed action of a class; returns the verdict. */
@@ -253,10 +382,10 @@ static inline uint8_t exceed(struct sl_counters *c, const struct sl_class_rt *rt
 	}
 }
 
-void sl_engine_run(struct sl_engine *e, struct sl_pkt *pkts, uint16_t n,
-		   uint64_t now_ns, uint8_t *verdict)
+void sl_engine_run(struct sl_engine *e, const struct sl_ruleset *rs,
+		   struct sl_pkt *pkts, uint16_t n, uint64_t now_ns,
+		   uint8_t *verdict)
 {
-	const struct sl_ruleset *rs = e->rs;
 	struct sl_pkt_meta meta[SL_ENGINE_BURST_MAX];
 	const struct sl_pkt_meta *ip[SL_ENGINE_BURST_MAX];
 	uint16_t ip_idx[SL_ENGINE_BURST_MAX];
@@ -304,10 +433,10 @@ void sl_engine_run(struct sl_engine *e, struct sl_pkt *pkts, uint16_t n,
 			      SL_OUT_PASSED, pkts[i].wire_len);
 		} else if (!rs->rt[c].has_limit) {
 			verdict[i] = SL_VERDICT_FORWARD;
-			count(&e->cls[c], SL_OUT_PASSED, pkts[i].wire_len);
+			count(&e->cls[rs->rt[c].slot], SL_OUT_PASSED, pkts[i].wire_len);
 		} else {
 			memset(&keys[n_keys], 0, sizeof(keys[n_keys]));
-			flow_key_make(&keys[n_keys], c, &rs->rt[c], ip[j]);
+			flow_key_make(&keys[n_keys], &rs->rt[c], ip[j]);
 			kp[n_keys] = &keys[n_keys];
 			key_idx[n_keys++] = (uint16_t)j;
 		}
@@ -330,9 +459,9 @@ void sl_engine_run(struct sl_engine *e, struct sl_pkt *pkts, uint16_t n,
 
 		if (sl_tb_conform(b, &rt->tb, now_ns, cost)) {
 			verdict[i] = SL_VERDICT_FORWARD;
-			count(&e->cls[c], SL_OUT_PASSED, pkts[i].wire_len);
+			count(&e->cls[rt->slot], SL_OUT_PASSED, pkts[i].wire_len);
 		} else {
-			verdict[i] = exceed(&e->cls[c], rt, &pkts[i], ip[j]);
+			verdict[i] = exceed(&e->cls[rt->slot], rt, &pkts[i], ip[j]);
 		}
 	}
 }

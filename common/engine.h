@@ -8,6 +8,13 @@
  * A ruleset is a compiled, immutable policy; many lcores read one at a
  * time and a new one is published with RCU. An engine is one lcore's
  * private state: its flow table, overflow buckets and counters.
+ *
+ * Classes live in slots that outlast rulesets: a class that keeps its
+ * name across a policy change keeps its slot and generation, so its
+ * buckets and counters carry on. A slot freed by a removed class is
+ * reused with a new generation; buckets of the old generation are
+ * reset when next seen, and counters are zeroed by the control side
+ * once no worker can write them (after the RCU grace period).
  */
 #ifndef SLUICE_ENGINE_H
 #define SLUICE_ENGINE_H
@@ -22,10 +29,13 @@
 
 #define SL_ENGINE_BURST_MAX	SL_CLASSIFY_BURST_MAX
 
-/* Flow entries idle at least this long may be expired (ns)... */
-#define SL_FLOW_IDLE_MIN_NS	(1ULL * 1000 * 1000 * 1000)
-/* ...and entries idle this long always are (ns), whatever their class. */
-#define SL_FLOW_IDLE_MAX_NS	(300ULL * 1000 * 1000 * 1000)
+/* Flow entries idle at least this long may be expired (ms)... */
+#define SL_FLOW_IDLE_MIN_MS	1000u
+/* ...and entries idle this long always are (ms), whatever their class. */
+#define SL_FLOW_IDLE_MAX_MS	300000u
+
+/* Class slots: two full policies can be alive at once during a swap. */
+#define SL_SLOTS_MAX		(2 * SL_CLASSES_MAX)
 
 /* What happened to a packet; indexes counters. */
 enum sl_outcome {
@@ -51,7 +61,9 @@ struct sl_counters {
 /* A class compiled for the fast path. */
 struct sl_class_rt {
 	struct sl_tb_profile tb;
-	uint64_t idle_ns;	/* expiry of this class's flow entries */
+	uint32_t slot;		/* stable index of counters and overflow bucket */
+	uint32_t gen;		/* generation of the slot: changes on reuse */
+	uint32_t idle_ms;	/* expiry of this class's flow entries */
 	uint8_t has_limit;
 	uint8_t key;		/* enum sl_key_type */
 	uint8_t prefix4;	/* key prefix for IPv4 (0..32) */
@@ -71,12 +83,36 @@ struct sl_ruleset {
 };
 
 /*
+ * Which slots are in use and their generations: owned by whoever builds
+ * rulesets (the dataplane's control thread, replay), never by workers.
+ */
+struct sl_slots {
+	uint32_t gen[SL_SLOTS_MAX];
+	uint8_t used[SL_SLOTS_MAX];
+	uint32_t n_used;
+};
+
+/*
  * Compile policy p (ownership passes to the ruleset, also on failure)
- * into a ruleset. Returns NULL with a message in err on failure.
+ * into a ruleset. Classes named as in prev (may be NULL) keep their
+ * slot and generation; others take free slots of slots, which marks
+ * them used. Returns NULL with a message in err on failure, leaving
+ * slots as they were.
  */
 struct sl_ruleset *sl_ruleset_build(struct sl_policy *p, uint64_t version,
-				    int socket_id, char *err, size_t errlen);
+				    const struct sl_ruleset *prev,
+				    struct sl_slots *slots, int socket_id,
+				    char *err, size_t errlen);
 void sl_ruleset_free(struct sl_ruleset *rs);
+
+/*
+ * After next replaced prev and no worker can still see prev: release
+ * the slots of prev's classes that next does not have, writing them to
+ * freed[] (room for prev->n_classes) so the caller can zero their
+ * counters in every engine. Returns how many were freed.
+ */
+uint32_t sl_slots_release(struct sl_slots *slots, const struct sl_ruleset *prev,
+			  const struct sl_ruleset *next, uint32_t *freed);
 
 /* One packet handed to the engine. data must be writable (mark). */
 struct sl_pkt {
@@ -97,11 +133,10 @@ struct sl_engine_stats {
 
 struct sl_engine {
 	struct sl_flowtab *ft;
-	const struct sl_ruleset *rs;	/* the one the state below is for */
-	struct sl_counters *cls;	/* per class of rs */
-	struct sl_tb *overflow;		/* per class: keys the table cannot hold */
+	struct sl_counters *cls;	/* per slot */
+	struct sl_tb *overflow;		/* per slot: keys the table cannot hold */
+	uint32_t *overflow_gen;		/* per slot: generation overflow[] is for */
 	struct sl_engine_stats st;
-	uint32_t n_alloc;		/* classes cls/overflow have room for */
 	int socket_id;
 };
 
@@ -114,20 +149,27 @@ struct sl_engine *sl_engine_create(const char *name, uint32_t flow_capacity,
 void sl_engine_free(struct sl_engine *e);
 
 /*
- * Adopt ruleset rs before running it, off the fast path of the
- * packets. Counters and buckets of the previous ruleset are dropped.
- * Returns 0 or -ENOMEM (the engine keeps its previous ruleset).
+ * Zero the counters of a released slot. Only once no worker can write
+ * them: after the grace period that retired the ruleset using the slot.
  */
-int sl_engine_set_ruleset(struct sl_engine *e, const struct sl_ruleset *rs,
-			  uint64_t now_ns);
+void sl_engine_slot_reset(struct sl_engine *e, uint32_t slot);
 
 /*
- * Police n (<= SL_ENGINE_BURST_MAX) packets arriving at now_ns with the
- * engine's ruleset. verdict[i] says whether to forward pkts[i]; marked
- * packets have been rewritten in place.
+ * Police n (<= SL_ENGINE_BURST_MAX) packets arriving at now_ns under
+ * ruleset rs (the same one for the whole burst). verdict[i] says
+ * whether to forward pkts[i]; marked packets have been rewritten in place.
  */
-void sl_engine_run(struct sl_engine *e, struct sl_pkt *pkts, uint16_t n,
-		   uint64_t now_ns, uint8_t *verdict);
+void sl_engine_run(struct sl_engine *e, const struct sl_ruleset *rs,
+		   struct sl_pkt *pkts, uint16_t n, uint64_t now_ns,
+		   uint8_t *verdict);
+
+/* Counters of class i of rs in engine e. */
+static inline const struct sl_counters *
+sl_engine_class_counters(const struct sl_engine *e, const struct sl_ruleset *rs,
+			 uint32_t i)
+{
+	return &e->cls[rs->rt[i].slot];
+}
 
 /* Expire idle flow entries; call when the lcore has time. */
 static inline uint32_t sl_engine_expire(struct sl_engine *e, uint64_t now_ns,

@@ -14,7 +14,7 @@ struct sl_flowtab {
 	uint32_t capacity;
 	uint32_t scan_pos;		/* next slot the expiry scan examines */
 	struct sl_flowtab_stats stats;
-	struct sl_flow_entry *entries;	/* capacity slots; idle_ns 0 = free */
+	struct sl_flow_entry *entries;	/* capacity slots; idle_ms 0 = free */
 };
 
 struct sl_flowtab *sl_flowtab_create(const char *name, uint32_t capacity,
@@ -108,7 +108,7 @@ static void flowtab_remove(struct sl_flowtab *ft, uint32_t pos)
 
 	if (rte_hash_get_key_with_position(ft->h, pos, &key) == 0)
 		rte_hash_del_key(ft->h, key);
-	ft->entries[pos].idle_ns = 0;
+	ft->entries[pos].idle_ms = 0;
 }
 
 uint32_t sl_flowtab_expire(struct sl_flowtab *ft, uint64_t now_ns,
@@ -122,8 +122,8 @@ uint32_t sl_flowtab_expire(struct sl_flowtab *ft, uint64_t now_ns,
 	while (budget--) {
 		struct sl_flow_entry *e = &ft->entries[pos];
 
-		if (e->idle_ns != 0 && now_ns > e->tb.last_ns &&
-		    now_ns - e->tb.last_ns > e->idle_ns) {
+		if (e->idle_ms != 0 && now_ns > e->tb.last_ns &&
+		    now_ns - e->tb.last_ns > (uint64_t)e->idle_ms * 1000000) {
 			flowtab_remove(ft, pos);
 			removed++;
 		}

@@ -37,7 +37,8 @@ struct sl_flow_key {
 
 struct sl_flow_entry {
 	struct sl_tb tb;	/* tb.last_ns doubles as "last seen" */
-	uint64_t idle_ns;	/* expire after this long without packets */
+	uint32_t idle_ms;	/* expire after this long without packets; 0: free */
+	uint32_t gen;		/* generation of the class slot that made it */
 };
 
 _Static_assert(sizeof(struct sl_flow_key) == 44, "flow key layout");
@@ -78,7 +79,7 @@ struct sl_flow_entry *sl_flowtab_entry(struct sl_flowtab *ft, int32_t pos);
 
 /*
  * Examine up to budget slots, round robin, and remove keys idle for
- * longer than their entry's idle_ns at now_ns. Returns keys removed.
+ * longer than their entry's idle_ms at now_ns. Returns keys removed.
  */
 uint32_t sl_flowtab_expire(struct sl_flowtab *ft, uint64_t now_ns,
 			   uint32_t budget);

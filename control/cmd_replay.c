@@ -29,6 +29,8 @@
 
 struct replay {
 	struct sl_engine *eng;
+	const struct sl_ruleset *rs;
+	struct sl_slots slots;
 	pcap_dumper_t *out;
 	uint64_t packets;
 	uint64_t forwarded;
@@ -70,7 +72,7 @@ static void replay_flush(struct replay *r)
 
 	if (r->n == 0)
 		return;
-	sl_engine_run(r->eng, r->pkts, r->n, r->batch_ns, verdict);
+	sl_engine_run(r->eng, r->rs, r->pkts, r->n, r->batch_ns, verdict);
 	for (uint16_t i = 0; i < r->n; i++) {
 		if (verdict[i] != SL_VERDICT_FORWARD)
 			continue;
@@ -81,8 +83,7 @@ static void replay_flush(struct replay *r)
 	r->n = 0;
 }
 
-static int replay_file(struct cli_ctx *ctx, struct replay *r, pcap_t *in,
-		       const struct sl_ruleset *rs)
+static int replay_file(struct cli_ctx *ctx, struct replay *r, pcap_t *in)
 {
 	struct pcap_pkthdr *h;
 	const u_char *data;
@@ -95,8 +96,6 @@ static int replay_file(struct cli_ctx *ctx, struct replay *r, pcap_t *in,
 		uint32_t cap = h->caplen > REPLAY_SNAP ? REPLAY_SNAP : h->caplen;
 
 		if (!started) {
-			if (sl_engine_set_ruleset(r->eng, rs, ns) < 0)
-				return cli_error(ctx, CLI_FAIL, "out of memory");
 			r->first_ns = ns;
 			started = true;
 		}
@@ -124,21 +123,30 @@ static void replay_report(struct cli_ctx *ctx, const struct replay *r,
 {
 	double secs = r->packets ? (double)(r->last_ns - r->first_ns) / 1e9 : 0;
 	const struct sl_engine *e = r->eng;
+	struct sl_counters *cls = calloc(rs->n_classes + 1, sizeof(*cls));
 
+	if (cls == NULL) {
+		cli_error(ctx, CLI_FAIL, "out of memory");
+		return;
+	}
+	for (uint32_t i = 0; i < rs->n_classes; i++)
+		cls[i] = *sl_engine_class_counters(e, rs, i);
 	if (ctx->json) {
-		json_t *j = report_json(rs->policy, e->cls, &e->st);
+		json_t *j = report_json(rs->policy, cls, &e->st);
 
 		json_object_set_new(j, "replay", json_pack("{s:I,s:I,s:f}",
 			"packets", (json_int_t)r->packets,
 			"forwarded", (json_int_t)r->forwarded,
 			"duration_s", secs));
 		cli_json_print(j);
+		free(cls);
 		return;
 	}
 	printf("replayed %llu packets over %.3f s, forwarded %llu\n\n",
 	       (unsigned long long)r->packets, secs,
 	       (unsigned long long)r->forwarded);
-	report_print(stdout, rs->policy, e->cls, &e->st);
+	report_print(stdout, rs->policy, cls, &e->st);
+	free(cls);
 }
 
 int cmd_replay(struct cli_ctx *ctx, int argc, char **argv)
@@ -208,14 +216,17 @@ int cmd_replay(struct cli_ctx *ctx, int argc, char **argv)
 		sl_policy_free(p);
 		goto close_in;
 	}
-	rs = sl_ruleset_build(p, 1, SOCKET_ID_ANY, err, sizeof(err));
-	if (rs == NULL) {
-		cli_error(ctx, CLI_FAIL, "%s: %s", policy, err);
+	r = calloc(1, sizeof(*r));
+	if (r == NULL) {
+		sl_policy_free(p);
 		goto cleanup_eal;
 	}
-	r = calloc(1, sizeof(*r));
-	if (r == NULL)
-		goto free_rs;
+	rs = sl_ruleset_build(p, 1, NULL, &r->slots, SOCKET_ID_ANY, err, sizeof(err));
+	if (rs == NULL) {
+		cli_error(ctx, CLI_FAIL, "%s: %s", policy, err);
+		goto free_r;
+	}
+	r->rs = rs;
 	r->eng = sl_engine_create("replay_flows", (uint32_t)flows, SOCKET_ID_ANY);
 	if (r->eng == NULL) {
 		cli_error(ctx, CLI_FAIL, "flow table of %lu keys: %s", flows, rte_strerror(rte_errno));
@@ -231,22 +242,18 @@ int cmd_replay(struct cli_ctx *ctx, int argc, char **argv)
 			goto free_eng;
 		}
 	}
-	rc = replay_file(ctx, r, in, rs);
-	if (rc == CLI_OK) {
-		if (r->packets == 0)
-			sl_engine_set_ruleset(r->eng, rs, 0);
+	rc = replay_file(ctx, r, in);
+	if (rc == CLI_OK)
 		replay_report(ctx, r, rs);
-	}
 	if (r->out != NULL)
 		pcap_dump_close(r->out);
 free_eng:
 	if (dead != NULL)
 		pcap_close(dead);
 	sl_engine_free(r->eng);
+	sl_ruleset_free(rs);
 free_r:
 	free(r);
-free_rs:
-	sl_ruleset_free(rs);
 cleanup_eal:
 	rte_eal_cleanup();
 close_in:

@@ -8,11 +8,14 @@
 #ifndef SLUICE_DP_H
 #define SLUICE_DP_H
 
+#include <inttypes.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include <rte_ethdev.h>
 #include <rte_mempool.h>
+#include <rte_rcu_qsbr.h>
 
 #include "clock.h"
 #include "engine.h"
@@ -45,6 +48,7 @@ struct dp_port_counters {
 struct dp_worker {
 	unsigned int lcore_id;
 	uint16_t queue;			/* its rx and tx queue on every port */
+	unsigned int rcu_id;		/* its thread id in dp.qs */
 	struct sl_engine *eng;
 	struct rte_eth_dev_tx_buffer *txb[DP_PORTS_MAX];
 	struct dp_port_counters port[DP_PORTS_MAX];
@@ -67,8 +71,20 @@ struct dp {
 	uint16_t n_queues;		/* = number of workers */
 	struct dp_worker *workers[RTE_MAX_LCORE];
 	unsigned int n_workers;
+	/*
+	 * The policy. Workers read active (atomically, once per poll); the
+	 * control thread publishes it and keeps rs, the same pointer, for
+	 * itself and telemetry, under ctl_lock.
+	 */
+	struct sl_ruleset *active;
 	struct sl_ruleset *rs;
+	struct rte_rcu_qsbr *qs;
+	struct sl_slots slots;		/* class slots, control thread only */
+	uint64_t next_version;
+	pthread_mutex_t ctl_lock;	/* control plane only; never on the fast path */
+	bool workers_running;
 	volatile bool quit;
+	volatile bool reload;		/* SIGHUP: re-read --policy */
 };
 
 extern struct dp dp;
@@ -76,6 +92,15 @@ extern struct dp dp;
 /* port.c */
 int dp_ports_init(struct dp *d);
 void dp_ports_close(struct dp *d);
+
+/* policy.c */
+int dp_rcu_init(struct dp *d);
+struct sl_ruleset *dp_policy_compile(struct dp *d, const char *path,
+				     const char *text, size_t len,
+				     struct sl_diags *diags, char *err,
+				     size_t errlen);
+void dp_policy_publish(struct dp *d, struct sl_ruleset *next);
+int dp_policy_reload(struct dp *d);
 
 /* worker.c */
 int dp_worker_main(void *arg);

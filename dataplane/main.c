@@ -6,7 +6,9 @@
  *             [--flows N] [--rx-desc N] [--tx-desc N] [--report-json FILE]
  *
  * The main lcore sets up ports and workers, then waits for SIGINT or
- * SIGTERM; with no other lcore it polls too. Counters are served by the
+ * SIGTERM; with no other lcore it polls too. SIGHUP re-reads the policy
+ * file and swaps it in without stopping traffic (an invalid file is
+ * refused and the running policy stays). Counters are served by the
  * DPDK telemetry socket and reported on exit.
  */
 #include <errno.h>
@@ -23,6 +25,7 @@
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_log.h>
+#include <rte_malloc.h>
 
 #include "dp.h"
 
@@ -175,29 +178,29 @@ static int parse_args(int argc, char **argv, struct dp_config *cfg)
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	dp.quit = true;
+	if (sig == SIGHUP)
+		dp.reload = true;
+	else
+		dp.quit = true;
 }
 
-/* Load and compile the policy; print its diagnostics on failure. */
-static struct sl_ruleset *load_ruleset(const char *path, uint64_t version)
+/*
+ * The control thread: everything that changes the running dataplane
+ * (policy reloads) happens here, never on a worker.
+ */
+static void *control_main(void *arg)
 {
-	struct sl_diags diags;
-	struct sl_policy *p;
-	char err[256];
-	struct sl_ruleset *rs;
-	int rc;
+	struct dp *d = arg;
 
-	rc = sl_policy_load_file(path, &p, &diags);
-	if (rc < 0) {
-		sl_diags_print(&diags, stderr);
-		MAIN_LOG(ERR, "policy %s refused", path);
-		return NULL;
+	while (!d->quit) {
+		if (d->reload) {
+			d->reload = false;
+			MAIN_LOG(INFO, "SIGHUP: reloading %s", d->cfg.policy_path);
+			dp_policy_reload(d);
+		}
+		usleep(50 * 1000);
 	}
-	rs = sl_ruleset_build(p, version, (int)rte_socket_id(), err, sizeof(err));
-	if (rs == NULL)
-		MAIN_LOG(ERR, "policy %s: %s", path, err);
-	return rs;
+	return NULL;
 }
 
 /* One worker per lcore; the main lcore works only if it is alone. */
@@ -232,16 +235,46 @@ static void workers_free(struct dp *d)
 
 static int run(struct dp *d)
 {
-	unsigned int i;
+	pthread_t ctl;
+	int rc = 0;
 
-	if (rte_lcore_count() == 1)
-		return dp_worker_main(d->workers[0]);
-	for (i = 0; i < d->n_workers; i++)
-		rte_eal_remote_launch(dp_worker_main, d->workers[i],
-				      d->workers[i]->lcore_id);
-	while (!d->quit)
-		usleep(100 * 1000);
-	rte_eal_mp_wait_lcore();
+	d->workers_running = true;
+	if (rte_ctrl_thread_create(&ctl, "sluice-ctl", NULL, control_main, d) != 0) {
+		MAIN_LOG(ERR, "cannot start the control thread");
+		d->quit = true;
+		return -1;
+	}
+	if (rte_lcore_count() == 1) {
+		rc = dp_worker_main(d->workers[0]);
+	} else {
+		for (unsigned int i = 0; i < d->n_workers; i++)
+			rte_eal_remote_launch(dp_worker_main, d->workers[i],
+					      d->workers[i]->lcore_id);
+		while (!d->quit)
+			usleep(100 * 1000);
+		rte_eal_mp_wait_lcore();
+	}
+	pthread_join(ctl, NULL);
+	d->workers_running = false;
+	return rc;
+}
+
+/* Compile the --policy file and make it the first active ruleset. */
+static int initial_policy(struct dp *d)
+{
+	struct sl_diags diags;
+	struct sl_ruleset *rs;
+	char err[256];
+
+	d->next_version = 1;
+	rs = dp_policy_compile(d, d->cfg.policy_path, NULL, 0, &diags, err, sizeof(err));
+	if (rs == NULL) {
+		if (diags.n > 0)
+			sl_diags_print(&diags, stderr);
+		MAIN_LOG(ERR, "%s", err);
+		return -EINVAL;
+	}
+	dp_policy_publish(d, rs);
 	return 0;
 }
 
@@ -259,20 +292,19 @@ int main(int argc, char **argv)
 		goto cleanup_eal;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+	pthread_mutex_init(&d->ctl_lock, NULL);
 	dp_clock_init(&d->clock);
 
-	d->rs = load_ruleset(d->cfg.policy_path, 1);
-	if (d->rs == NULL)
+	if (initial_policy(d) < 0)
 		goto cleanup_eal;
 	d->n_queues = (uint16_t)(rte_lcore_count() == 1 ? 1 : rte_lcore_count() - 1);
 	if (dp_ports_init(d) < 0)
 		goto close_ports;
 	if (workers_create(d) < 0)
 		goto free_workers;
-	for (unsigned int i = 0; i < d->n_workers; i++)
-		if (sl_engine_set_ruleset(d->workers[i]->eng, d->rs,
-					  dp_clock_ns(&d->clock)) < 0)
-			goto free_workers;
+	if (dp_rcu_init(d) < 0)
+		goto free_workers;
 	if (dp_telemetry_init() != 0)
 		MAIN_LOG(WARNING, "telemetry endpoints not registered");
 	MAIN_LOG(INFO, "enforcing %s: %u classes, default %s, %u worker(s), %u flows each",
@@ -293,6 +325,7 @@ free_workers:
 close_ports:
 	dp_ports_close(d);
 	sl_ruleset_free(d->rs);
+	rte_free(d->qs);
 cleanup_eal:
 	rte_eal_cleanup();
 	return rc;

@@ -20,7 +20,8 @@ void dp_stats_sum_class(const struct dp *d, uint32_t c, struct sl_counters *out)
 {
 	memset(out, 0, sizeof(*out));
 	for (unsigned int i = 0; i < d->n_workers; i++) {
-		const struct sl_counters *s = &d->workers[i]->eng->cls[c];
+		const struct sl_counters *s =
+			sl_engine_class_counters(d->workers[i]->eng, d->rs, c);
 
 		for (int o = 0; o < SL_OUT__COUNT; o++) {
 			out->packets[o] += s->packets[o];

@@ -36,6 +36,7 @@ struct dp_worker *dp_worker_create(struct dp *d, unsigned int lcore_id,
 		return NULL;
 	w->lcore_id = lcore_id;
 	w->queue = queue;
+	w->rcu_id = queue;
 	snprintf(name, sizeof(name), "sl_flows_%u", lcore_id);
 	w->eng = sl_engine_create(name, d->cfg.flows, socket);
 	if (w->eng == NULL) {
@@ -77,7 +78,8 @@ void dp_worker_free(struct dp_worker *w)
 }
 
 /* Police one rx burst from port index pi and hand it on. */
-static inline void worker_burst(struct dp *d, struct dp_worker *w, uint16_t pi,
+static inline void worker_burst(struct dp *d, struct dp_worker *w,
+				const struct sl_ruleset *rs, uint16_t pi,
 				struct rte_mbuf **mb, uint16_t n, uint64_t now_ns)
 {
 	struct sl_pkt pkts[DP_BURST];
@@ -97,7 +99,7 @@ static inline void worker_burst(struct dp *d, struct dp_worker *w, uint16_t pi,
 	}
 	pc->rx_packets += n;
 	pc->rx_bytes += bytes;
-	sl_engine_run(w->eng, pkts, n, now_ns, verdict);
+	sl_engine_run(w->eng, rs, pkts, n, now_ns, verdict);
 	for (uint16_t i = 0; i < n; i++) {
 		if (verdict[i] == SL_VERDICT_FORWARD) {
 			pc->tx_packets++;
@@ -117,11 +119,15 @@ int dp_worker_main(void *arg)
 	uint64_t last_drain = rte_get_tsc_cycles();
 	struct rte_mbuf *mb[DP_BURST];
 
+	rte_rcu_qsbr_thread_register(d->qs, w->rcu_id);
+	rte_rcu_qsbr_thread_online(d->qs, w->rcu_id);
 	WORKER_LOG(INFO, "lcore %u polling queue %u of %u port(s)", w->lcore_id,
 		   w->queue, d->n_ports);
 	while (likely(!d->quit)) {
 		uint64_t t0 = rte_get_tsc_cycles();
 		uint64_t now_ns = dp_clock_ns(&d->clock);
+		/* One ruleset for the whole poll; released at the quiescent state below. */
+		const struct sl_ruleset *rs = __atomic_load_n(&d->active, __ATOMIC_ACQUIRE);
 		uint32_t got = 0;
 
 		for (uint16_t pi = 0; pi < d->n_ports; pi++) {
@@ -131,7 +137,7 @@ int dp_worker_main(void *arg)
 			if (n == 0)
 				continue;
 			got += n;
-			worker_burst(d, w, pi, mb, n, now_ns);
+			worker_burst(d, w, rs, pi, mb, n, now_ns);
 		}
 		if (got == 0 || t0 - last_drain > drain_tsc) {
 			for (uint16_t pi = 0; pi < d->n_ports; pi++)
@@ -144,7 +150,10 @@ int dp_worker_main(void *arg)
 		else
 			w->busy_cycles += rte_get_tsc_cycles() - t0;
 		w->total_cycles += rte_get_tsc_cycles() - t0;
+		rte_rcu_qsbr_quiescent(d->qs, w->rcu_id);
 	}
+	rte_rcu_qsbr_thread_offline(d->qs, w->rcu_id);
+	rte_rcu_qsbr_thread_unregister(d->qs, w->rcu_id);
 	for (uint16_t pi = 0; pi < d->n_ports; pi++)
 		rte_eth_tx_buffer_flush(d->ports[pi].port_id, w->queue, w->txb[pi]);
 	WORKER_LOG(INFO, "lcore %u stopped", w->lcore_id);
