@@ -33,7 +33,8 @@ struct sl_flow_key {
 	uint16_t pad;
 	uint8_t src[16];
 	uint8_t dst[16];
-};
+	uint32_t pad2;		/* to 48 bytes: keys in arrays stay 8-byte aligned */
+} __rte_aligned(8);
 
 struct sl_flow_entry {
 	struct sl_tb tb;	/* tb.last_ns doubles as "last seen" */
@@ -41,7 +42,7 @@ struct sl_flow_entry {
 	uint32_t gen;		/* generation of the class slot that made it */
 };
 
-_Static_assert(sizeof(struct sl_flow_key) == 44, "flow key layout");
+_Static_assert(sizeof(struct sl_flow_key) == 48, "flow key layout");
 _Static_assert(RTE_CACHE_LINE_SIZE % sizeof(struct sl_flow_entry) == 0,
 	       "flow entries must not straddle cache lines");
 

@@ -3,32 +3,11 @@
  * sluicectl policy ...: `check` works offline; the verbs that change the
  * running policy go through sluiced.
  */
-#include <errno.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "cli.h"
 #include "policy.h"
-
-/* The diagnostics of a refused policy, as text on stderr or JSON. */
-static int print_diags(struct cli_ctx *ctx, const struct sl_diags *d, int rc)
-{
-	json_t *arr;
-
-	if (!ctx->json) {
-		sl_diags_print(d, stderr);
-		return CLI_FAIL;
-	}
-	arr = json_array();
-	for (uint32_t i = 0; i < d->n; i++)
-		json_array_append_new(arr, json_pack("{s:s,s:i,s:i,s:s}",
-			"file", d->file, "line", (int)d->diag[i].pos.line,
-			"column", (int)d->diag[i].pos.col, "message", d->diag[i].msg));
-	cli_json_print(json_pack("{s:b,s:s,s:o,s:i}", "valid", 0,
-		"error", rc == -EINVAL ? "policy refused" : strerror(-rc),
-		"diagnostics", arr, "more", (int)d->dropped));
-	return CLI_FAIL;
-}
+#include "report.h"
 
 static int policy_check(struct cli_ctx *ctx, int argc, char **argv)
 {
@@ -40,7 +19,7 @@ static int policy_check(struct cli_ctx *ctx, int argc, char **argv)
 		return cli_error(ctx, CLI_USAGE, "usage: policy check FILE");
 	rc = sl_policy_load_file(argv[0], &p, &diags);
 	if (rc < 0)
-		return print_diags(ctx, &diags, rc);
+		return report_policy_refused(ctx, &diags, rc);
 	if (ctx->json)
 		cli_json_print(json_pack("{s:b,s:s,s:i,s:s}", "valid", 1,
 			"file", argv[0], "classes", (int)p->n_classes,

@@ -26,6 +26,8 @@
 
 #define REPLAY_FLOWS_DEFAULT	(1u << 18)
 #define REPLAY_SNAP		65535
+/* Flow slots examined for idle keys after each batch, as the dataplane does. */
+#define REPLAY_EXPIRE_BUDGET	64
 
 struct replay {
 	struct sl_engine *eng;
@@ -34,6 +36,7 @@ struct replay {
 	pcap_dumper_t *out;
 	uint64_t packets;
 	uint64_t forwarded;
+	uint64_t snapped;	/* captured shorter than on the wire */
 	uint64_t first_ns, last_ns;
 	/* One batch: packets that share a timestamp. */
 	uint16_t n;
@@ -45,19 +48,28 @@ struct replay {
 
 /*
  * An EAL for offline work: no hugepages, no devices, no files shared
- * with a running dataplane, quiet. The thread's CPU affinity is put
- * back, so replay does not land on a dataplane's pinned core.
+ * with a running dataplane, quiet. Its one lcore is a CPU this process
+ * may run on (EAL pins to it, and CPU 0 may be outside a taskset or
+ * cpuset), and the thread's CPU affinity is put back afterwards, so
+ * replay does not stay on a dataplane's pinned core.
  */
 static int offline_eal_init(void)
 {
+	char lcores[32] = "0@0";
 	char *argv[] = {
 		"sluicectl", "--no-huge", "-m", "1024", "--no-pci",
 		"--no-shconf", "--no-telemetry", "--log-level=*:error",
-		"-l", "0", NULL,
+		"--lcores", lcores, NULL,
 	};
 	cpu_set_t cpus;
 	int have = sched_getaffinity(0, sizeof(cpus), &cpus) == 0;
 
+	for (int c = 0; have && c < CPU_SETSIZE; c++) {
+		if (CPU_ISSET(c, &cpus)) {
+			snprintf(lcores, sizeof(lcores), "0@%d", c);
+			break;
+		}
+	}
 	if (rte_eal_init((int)(sizeof(argv) / sizeof(argv[0])) - 1, argv) < 0)
 		return -rte_errno;
 	if (have)
@@ -65,7 +77,12 @@ static int offline_eal_init(void)
 	return 0;
 }
 
-/* Police the batch and write out what is forwarded. */
+/*
+ * Police the batch and write out what is forwarded. Idle keys are then
+ * expired at the batch's time, as a dataplane worker does between
+ * bursts, so a long capture with many keys does not fill the flow table
+ * and spill into the overflow buckets where the dataplane would not.
+ */
 static void replay_flush(struct replay *r)
 {
 	uint8_t verdict[SL_ENGINE_BURST_MAX];
@@ -81,6 +98,36 @@ static void replay_flush(struct replay *r)
 			pcap_dump((u_char *)r->out, &r->hdr[i], r->buf[i]);
 	}
 	r->n = 0;
+	sl_engine_expire(r->eng, r->batch_ns, REPLAY_EXPIRE_BUDGET);
+}
+
+/*
+ * Queue one captured packet for the current batch. A packet the capture
+ * cut short (snaplen below the frame) is parsed at its length on the
+ * wire over zeros in place of the missing bytes: headers-only captures
+ * then replay as the dataplane saw them instead of as malformed, and
+ * bit rates meter the frame's length on the wire either way.
+ */
+static void replay_queue(struct replay *r, const struct pcap_pkthdr *h,
+			 const u_char *data)
+{
+	uint32_t cap = h->caplen > REPLAY_SNAP ? REPLAY_SNAP : h->caplen;
+	uint32_t len = h->len > REPLAY_SNAP ? REPLAY_SNAP : h->len;
+
+	memcpy(r->buf[r->n], data, cap);
+	if (len > cap) {
+		memset(r->buf[r->n] + cap, 0, len - cap);
+		r->snapped++;
+	} else {
+		len = cap;
+	}
+	r->hdr[r->n] = *h;
+	r->hdr[r->n].caplen = cap;
+	r->pkts[r->n].data = r->buf[r->n];
+	r->pkts[r->n].len = len;
+	r->pkts[r->n].wire_len = h->len > len ? h->len : len;
+	r->n++;
+	r->packets++;
 }
 
 static int replay_file(struct cli_ctx *ctx, struct replay *r, pcap_t *in)
@@ -93,7 +140,6 @@ static int replay_file(struct cli_ctx *ctx, struct replay *r, pcap_t *in)
 	while ((rc = pcap_next_ex(in, &h, &data)) == 1) {
 		uint64_t ns = (uint64_t)h->ts.tv_sec * 1000000000ULL +
 			      (uint64_t)h->ts.tv_usec;	/* nanosecond precision */
-		uint32_t cap = h->caplen > REPLAY_SNAP ? REPLAY_SNAP : h->caplen;
 
 		if (!started) {
 			r->first_ns = ns;
@@ -103,14 +149,7 @@ static int replay_file(struct cli_ctx *ctx, struct replay *r, pcap_t *in)
 			replay_flush(r);
 		r->batch_ns = ns;
 		r->last_ns = ns;
-		memcpy(r->buf[r->n], data, cap);
-		r->hdr[r->n] = *h;
-		r->hdr[r->n].caplen = cap;
-		r->pkts[r->n].data = r->buf[r->n];
-		r->pkts[r->n].len = cap;
-		r->pkts[r->n].wire_len = h->len;
-		r->n++;
-		r->packets++;
+		replay_queue(r, h, data);
 	}
 	replay_flush(r);
 	if (rc == -1)
@@ -121,7 +160,8 @@ static int replay_file(struct cli_ctx *ctx, struct replay *r, pcap_t *in)
 static void replay_report(struct cli_ctx *ctx, const struct replay *r,
 			  const struct sl_ruleset *rs)
 {
-	double secs = r->packets ? (double)(r->last_ns - r->first_ns) / 1e9 : 0;
+	uint64_t ns = r->packets ? r->last_ns - r->first_ns : 0;
+	double secs = (double)ns / 1e9;
 	const struct sl_engine *e = r->eng;
 	struct sl_counters *cls = calloc(rs->n_classes + 1, sizeof(*cls));
 
@@ -134,17 +174,23 @@ static void replay_report(struct cli_ctx *ctx, const struct replay *r,
 	if (ctx->json) {
 		json_t *j = report_json(rs->policy, cls, &e->st);
 
-		json_object_set_new(j, "replay", json_pack("{s:I,s:I,s:f}",
+		json_object_set_new(j, "replay", json_pack("{s:I,s:I,s:I,s:I,s:f}",
 			"packets", (json_int_t)r->packets,
 			"forwarded", (json_int_t)r->forwarded,
+			"snapped", (json_int_t)r->snapped,
+			"duration_ns", (json_int_t)ns,
 			"duration_s", secs));
 		cli_json_print(j);
 		free(cls);
 		return;
 	}
-	printf("replayed %llu packets over %.3f s, forwarded %llu\n\n",
+	printf("replayed %llu packets over %.3f s, forwarded %llu\n",
 	       (unsigned long long)r->packets, secs,
 	       (unsigned long long)r->forwarded);
+	if (r->snapped != 0)
+		printf("%llu packets cut short by the capture's snaplen were parsed at their length on the wire\n",
+		       (unsigned long long)r->snapped);
+	putchar('\n');
 	report_print(stdout, rs->policy, cls, &e->st);
 	free(cls);
 }
@@ -159,6 +205,7 @@ int cmd_replay(struct cli_ctx *ctx, int argc, char **argv)
 	};
 	const char *policy = NULL;
 	unsigned long flows = REPLAY_FLOWS_DEFAULT;
+	char *end;
 	char errbuf[PCAP_ERRBUF_SIZE], err[256];
 	struct sl_diags diags;
 	struct sl_policy *p;
@@ -174,8 +221,10 @@ int cmd_replay(struct cli_ctx *ctx, int argc, char **argv)
 			policy = optarg;
 			break;
 		case 'f':
-			flows = strtoul(optarg, NULL, 10);
-			if (flows < 64 || flows > (1u << 24))
+			errno = 0;
+			flows = strtoul(optarg, &end, 10);
+			if (errno != 0 || end == optarg || *end != '\0' ||
+			    flows < 64 || flows > (1u << 24))
 				return cli_error(ctx, CLI_USAGE, "--flows: 64 to 16777216");
 			break;
 		case 'h':
@@ -194,10 +243,11 @@ int cmd_replay(struct cli_ctx *ctx, int argc, char **argv)
 
 	rc = sl_policy_load_file(policy, &p, &diags);
 	if (rc < 0) {
-		if (!ctx->json)
-			sl_diags_print(&diags, stderr);
-		return cli_error(ctx, CLI_FAIL, "%s: policy refused (%u error%s; see 'sluicectl policy check %s')",
-				 policy, diags.n, diags.n == 1 ? "" : "s", policy);
+		/* With -j the diagnostics are the one JSON document. */
+		report_policy_refused(ctx, &diags, rc);
+		if (ctx->json)
+			return CLI_FAIL;
+		return cli_error(ctx, CLI_FAIL, "%s: policy refused, nothing replayed", policy);
 	}
 	in = pcap_open_offline_with_tstamp_precision(argv[0], PCAP_TSTAMP_PRECISION_NANO, errbuf);
 	if (in == NULL) {
@@ -218,6 +268,7 @@ int cmd_replay(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	r = calloc(1, sizeof(*r));
 	if (r == NULL) {
+		cli_error(ctx, CLI_FAIL, "out of memory");
 		sl_policy_free(p);
 		goto cleanup_eal;
 	}

@@ -20,26 +20,40 @@
 
 static struct sl_engine *eng;
 static struct sl_ruleset *rs;
+static struct sl_slots slots;
 static unsigned int eng_seq;
 
-/* Compile yaml into rs and a fresh engine with flows keys. */
-static void setup_policy(const char *yaml, uint32_t flows)
+/* Compile yaml with rs as the previous ruleset (slots carried over). */
+static struct sl_ruleset *build(const char *yaml, const struct sl_ruleset *prev)
 {
 	struct sl_diags d;
 	struct sl_policy *p;
-	char err[256], name[32];
+	struct sl_ruleset *r;
+	char err[256];
 
-	test_eal_init();
 	if (sl_policy_load_buf("test.yaml", yaml, strlen(yaml), &p, &d) < 0) {
 		sl_diags_print(&d, stderr);
 		ck_abort_msg("policy refused");
 	}
-	rs = sl_ruleset_build(p, 1, SOCKET_ID_ANY, err, sizeof(err));
-	ck_assert_msg(rs != NULL, "ruleset: %s", err);
+	r = sl_ruleset_build(p, 1, prev, &slots, SOCKET_ID_ANY, err, sizeof(err));
+	ck_assert_msg(r != NULL, "ruleset: %s", err);
+	return r;
+}
+
+/* Counters of class i of the current ruleset. */
+#define CLS(i) (*sl_engine_class_counters(eng, rs, (i)))
+
+/* Compile yaml into rs and a fresh engine with flows keys. */
+static void setup_policy(const char *yaml, uint32_t flows)
+{
+	char name[32];
+
+	test_eal_init();
+	memset(&slots, 0, sizeof(slots));
+	rs = build(yaml, NULL);
 	snprintf(name, sizeof(name), "test_eng_%u", eng_seq++);
 	eng = sl_engine_create(name, flows, SOCKET_ID_ANY);
 	ck_assert_msg(eng != NULL, "engine: %s", rte_strerror(rte_errno));
-	ck_assert_int_eq(sl_engine_set_ruleset(eng, rs, 0), 0);
 }
 
 static void teardown_policy(void)
@@ -93,7 +107,7 @@ static uint8_t run1(uint8_t *f, uint32_t len, uint64_t now)
 	struct sl_pkt p = { .data = f, .len = len, .wire_len = len };
 	uint8_t v = 0xff;
 
-	sl_engine_run(eng, &p, 1, now, &v);
+	sl_engine_run(eng, rs, &p, 1, now, &v);
 	return v;
 }
 
@@ -129,9 +143,9 @@ START_TEST(test_outcomes)
 	ck_assert_int_eq(run1(f, 100, 0), SL_VERDICT_DROP);
 	ck_assert_int_eq(run1(f, 100, NS / 10 - 1), SL_VERDICT_DROP);
 	ck_assert_int_eq(run1(f, 100, NS / 10), SL_VERDICT_FORWARD);
-	ck_assert_uint_eq(eng->cls[0].packets[SL_OUT_PASSED], 3);
-	ck_assert_uint_eq(eng->cls[0].packets[SL_OUT_DROPPED], 2);
-	ck_assert_uint_eq(eng->cls[0].bytes[SL_OUT_DROPPED], 200);
+	ck_assert_uint_eq(CLS(0).packets[SL_OUT_PASSED], 3);
+	ck_assert_uint_eq(CLS(0).packets[SL_OUT_DROPPED], 2);
+	ck_assert_uint_eq(CLS(0).bytes[SL_OUT_DROPPED], 200);
 	/* Another source has its own bucket. */
 	udp4(f, 100, "10.0.0.2", 5000, 0);
 	ck_assert_int_eq(run1(f, 100, NS / 10), SL_VERDICT_FORWARD);
@@ -139,7 +153,7 @@ START_TEST(test_outcomes)
 	udp4(f, 100, "10.0.0.1", 6000, 0);
 	for (int i = 0; i < 50; i++)
 		ck_assert_int_eq(run1(f, 100, 0), SL_VERDICT_FORWARD);
-	ck_assert_uint_eq(eng->cls[1].packets[SL_OUT_PASSED], 50);
+	ck_assert_uint_eq(CLS(1).packets[SL_OUT_PASSED], 50);
 	/* mark: the second packet exceeds, is forwarded with cs1 and a valid checksum. */
 	udp4(f, 100, "10.0.0.1", 7000, 10);
 	ck_assert_int_eq(run1(f, 100, 0), SL_VERDICT_FORWARD);
@@ -147,15 +161,15 @@ START_TEST(test_outcomes)
 	ck_assert_int_eq(run1(f, 100, 0), SL_VERDICT_FORWARD);
 	ck_assert_uint_eq(f[15] >> 2, 8);
 	ck_assert_uint_eq(csum(f + 14, 20), 0);
-	ck_assert_uint_eq(eng->cls[2].packets[SL_OUT_PASSED], 1);
-	ck_assert_uint_eq(eng->cls[2].packets[SL_OUT_MARKED], 1);
+	ck_assert_uint_eq(CLS(2).packets[SL_OUT_PASSED], 1);
+	ck_assert_uint_eq(CLS(2).packets[SL_OUT_MARKED], 1);
 	/* monitor: forwarded, counted; src/24 shares one bucket across the /24. */
 	udp4(f, 100, "10.9.9.1", 8000, 0);
 	ck_assert_int_eq(run1(f, 100, 0), SL_VERDICT_FORWARD);
 	udp4(f, 100, "10.9.9.200", 8000, 0);
 	ck_assert_int_eq(run1(f, 100, 0), SL_VERDICT_FORWARD);
-	ck_assert_uint_eq(eng->cls[3].packets[SL_OUT_PASSED], 1);
-	ck_assert_uint_eq(eng->cls[3].packets[SL_OUT_MONITORED], 1);
+	ck_assert_uint_eq(CLS(3).packets[SL_OUT_PASSED], 1);
+	ck_assert_uint_eq(CLS(3).packets[SL_OUT_MONITORED], 1);
 	/* default: drop. */
 	udp4(f, 100, "10.0.0.1", 9999, 0);
 	ck_assert_int_eq(run1(f, 100, 0), SL_VERDICT_DROP);
@@ -175,7 +189,7 @@ START_TEST(test_malformed_and_non_ip)
 	f[14] = 0x44;				/* IHL 4: malformed */
 	ck_assert_int_eq(run1(f, 100, 0), SL_VERDICT_DROP);
 	ck_assert_uint_eq(eng->st.malformed[SL_MAL_IP4_IHL], 1);
-	ck_assert_uint_eq(eng->cls[0].packets[SL_OUT_PASSED], 0);
+	ck_assert_uint_eq(CLS(0).packets[SL_OUT_PASSED], 0);
 	memset(f, 0, sizeof(f));
 	f[12] = 0x08;
 	f[13] = 0x06;				/* ARP */
@@ -263,7 +277,7 @@ START_TEST(test_bit_rate_cost)
 		passed += run1(f, 1000, (uint64_t)i * 5 * NS / 1000) == SL_VERDICT_FORWARD;
 	/* 2000 frames over 9.995 s: (9.995e6 + 12176) / 8000 = 1250.9 -> 1250 */
 	ck_assert_uint_eq(passed, 1250);
-	ck_assert_uint_eq(eng->cls[0].bytes[SL_OUT_PASSED], 1250 * 1000);
+	ck_assert_uint_eq(CLS(0).bytes[SL_OUT_PASSED], 1250 * 1000);
 	teardown_policy();
 }
 END_TEST
@@ -280,12 +294,98 @@ START_TEST(test_repeated_key_in_burst)
 		udp4(f[i], 100, i % 2 ? "10.0.0.1" : "10.0.0.2", 5000, 0);
 		p[i] = (struct sl_pkt){ .data = f[i], .len = 100, .wire_len = 100 };
 	}
-	sl_engine_run(eng, p, 8, 0, v);
+	sl_engine_run(eng, rs, p, 8, 0, v);
 	/* burst 2 per source: packets 0-3 pass, 4-7 drop. */
 	for (int i = 0; i < 8; i++)
 		ck_assert_int_eq(v[i], i < 4 ? SL_VERDICT_FORWARD : SL_VERDICT_DROP);
 	ck_assert_uint_eq(sl_flowtab_count(eng->ft), 2);
 	ck_assert_uint_eq(sl_flowtab_stats(eng->ft)->created, 2);
+	teardown_policy();
+}
+END_TEST
+
+/*
+ * A policy swap: a class that keeps its name keeps its buckets and
+ * counters (even with a new rate); a removed class's slot, once
+ * released and reset, serves a new class with fresh buckets.
+ */
+START_TEST(test_swap_keeps_state)
+{
+	static const char *const v2 =
+		"version: 1\n"
+		"default: drop\n"
+		"classes:\n"
+		"  - name: newcomer\n"
+		"    match: { proto: udp, dport: 7000 }\n"
+		"    limit: { key: src, rate: 10pps, burst: 2 }\n"
+		"  - name: per-src\n"
+		"    match: { proto: udp, dport: 5000 }\n"
+		"    limit: { key: src, rate: 20pps, burst: 2 }\n";
+	struct sl_ruleset *next;
+	uint32_t freed[8], n;
+	uint32_t old_slot;
+	uint8_t f[100];
+
+	setup_policy(src_policy, 1024);
+	udp4(f, 100, "10.0.0.1", 5000, 0);
+	ck_assert_int_eq(run1(f, 100, 0), SL_VERDICT_FORWARD);
+	ck_assert_int_eq(run1(f, 100, 0), SL_VERDICT_FORWARD);
+	ck_assert_int_eq(run1(f, 100, 0), SL_VERDICT_DROP);
+	old_slot = rs->rt[0].slot;
+
+	next = build(v2, rs);
+	/* per-src moved to index 1, same slot and generation. */
+	ck_assert_uint_eq(next->rt[1].slot, old_slot);
+	ck_assert_uint_eq(next->rt[1].gen, rs->rt[0].gen);
+	n = sl_slots_release(&slots, rs, next, freed);
+	ck_assert_uint_eq(n, 3);	/* open, marked, watched */
+	for (uint32_t i = 0; i < n; i++)
+		sl_engine_slot_reset(eng, freed[i]);
+	sl_ruleset_free(rs);
+	rs = next;
+
+	/* Its bucket is still empty: no burst again after the swap. */
+	ck_assert_int_eq(run1(f, 100, 0), SL_VERDICT_DROP);
+	/* The new rate (20 pps) refills it: one token after 50 ms. */
+	ck_assert_int_eq(run1(f, 100, NS / 20), SL_VERDICT_FORWARD);
+	ck_assert_uint_eq(CLS(1).packets[SL_OUT_PASSED], 3);
+	ck_assert_uint_eq(CLS(1).packets[SL_OUT_DROPPED], 2);
+	/* The newcomer starts with a full bucket and zero counters. */
+	ck_assert_uint_eq(CLS(0).packets[SL_OUT_PASSED], 0);
+	ck_assert_uint_eq(CLS(0).packets[SL_OUT_MARKED], 0);
+	udp4(f, 100, "10.0.0.1", 7000, 0);
+	ck_assert_int_eq(run1(f, 100, NS / 20), SL_VERDICT_FORWARD);
+	ck_assert_int_eq(run1(f, 100, NS / 20), SL_VERDICT_FORWARD);
+	ck_assert_int_eq(run1(f, 100, NS / 20), SL_VERDICT_DROP);
+	teardown_policy();
+}
+END_TEST
+
+/* A policy that would need more slots than exist is refused, slots intact. */
+START_TEST(test_slots_exhausted)
+{
+	struct sl_ruleset *next;
+	struct sl_diags d;
+	struct sl_policy *p;
+	char err[256];
+	uint32_t used;
+
+	setup_policy(src_policy, 64);
+	used = slots.n_used;
+	/* Pretend every other slot is taken. */
+	for (uint32_t i = 0; i < SL_SLOTS_MAX; i++)
+		if (!slots.used[i]) {
+			slots.used[i] = 1;
+			slots.n_used++;
+		}
+	ck_assert_int_eq(sl_policy_load_buf("t.yaml",
+		"version: 1\nclasses:\n  - name: brand-new\n",
+		strlen("version: 1\nclasses:\n  - name: brand-new\n"), &p, &d), 0);
+	next = sl_ruleset_build(p, 2, rs, &slots, SOCKET_ID_ANY, err, sizeof(err));
+	ck_assert_ptr_null(next);
+	ck_assert_msg(strstr(err, "no free class slot") != NULL, "%s", err);
+	ck_assert_uint_eq(slots.n_used, SL_SLOTS_MAX);
+	(void)used;
 	teardown_policy();
 }
 END_TEST
@@ -302,6 +402,8 @@ static Suite *engine_suite(void)
 	tcase_add_test(tc, test_idle_expiry);
 	tcase_add_test(tc, test_bit_rate_cost);
 	tcase_add_test(tc, test_repeated_key_in_burst);
+	tcase_add_test(tc, test_swap_keeps_state);
+	tcase_add_test(tc, test_slots_exhausted);
 	suite_add_tcase(s, tc);
 	return s;
 }
