@@ -16,8 +16,10 @@
 #include <rte_ethdev.h>
 #include <rte_mempool.h>
 #include <rte_rcu_qsbr.h>
+#include <jansson.h>
 
 #include "clock.h"
+#include "ctlproto.h"
 #include "engine.h"
 
 #define DP_PAIRS_MAX		8
@@ -34,6 +36,7 @@ struct dp_config {
 	uint16_t rx_desc;
 	uint16_t tx_desc;
 	const char *report_json;	/* final report as JSON, or NULL */
+	const char *ctl_socket;		/* control socket path, or NULL for none */
 };
 
 /* Per worker, per port counters (the port it received on). */
@@ -54,6 +57,7 @@ struct dp_worker {
 	struct dp_port_counters port[DP_PORTS_MAX];
 	uint64_t busy_cycles;		/* polls that found packets */
 	uint64_t total_cycles;
+	uint64_t polls;			/* loop count: the heartbeat of this worker */
 } __rte_cache_aligned;
 
 struct dp_port {
@@ -82,6 +86,9 @@ struct dp {
 	struct sl_slots slots;		/* class slots, control thread only */
 	uint64_t next_version;
 	pthread_mutex_t ctl_lock;	/* control plane only; never on the fast path */
+	struct sl_ctl_server *ctl;	/* the control socket, or NULL */
+	char *policy_text;		/* as last loaded over the socket, or NULL */
+	char policy_name[128];
 	bool workers_running;
 	volatile bool quit;
 	volatile bool reload;		/* SIGHUP: re-read --policy */
@@ -102,6 +109,11 @@ struct sl_ruleset *dp_policy_compile(struct dp *d, const char *path,
 void dp_policy_publish(struct dp *d, struct sl_ruleset *next);
 int dp_policy_reload(struct dp *d);
 
+/* control.c */
+int dp_control_open(struct dp *d);
+void dp_control_poll(struct dp *d, int timeout_ms);
+void dp_control_close(struct dp *d);
+
 /* worker.c */
 int dp_worker_main(void *arg);
 struct dp_worker *dp_worker_create(struct dp *d, unsigned int lcore_id,
@@ -113,6 +125,7 @@ void dp_stats_sum_class(const struct dp *d, uint32_t c, struct sl_counters *out)
 void dp_stats_sum_engine(const struct dp *d, struct sl_engine_stats *out);
 void dp_stats_sum_port(const struct dp *d, uint16_t pi, struct dp_port_counters *out);
 int dp_telemetry_init(void);
+json_t *dp_stats_json(const struct dp *d);
 void dp_report_print(const struct dp *d, FILE *f);
 int dp_report_json(const struct dp *d, const char *path);
 

@@ -34,6 +34,7 @@ RTE_LOG_REGISTER(dp_logtype_main, sluice.main, INFO);
 	rte_log(RTE_LOG_ ## level, dp_logtype_main, "sluice-dp: " fmt "\n", ## __VA_ARGS__)
 
 #define DEFAULT_FLOWS	(1u << 20)
+#define DEFAULT_CTL_SOCKET	"/run/sluice/dp.sock"
 
 struct dp dp;
 
@@ -47,8 +48,9 @@ static void usage(const char *prog)
 		"  --rx-desc N         rx descriptors per queue (default 1024)\n"
 		"  --tx-desc N         tx descriptors per queue (default 1024)\n"
 		"  --report-json FILE  write the final counters as JSON on exit\n"
+		"  --ctl-socket PATH   control socket for sluiced (default %s; 'none': no socket)\n"
 		"  --help              this text\n",
-		prog, DEFAULT_FLOWS);
+		prog, DEFAULT_FLOWS, DEFAULT_CTL_SOCKET);
 }
 
 /* Parse "0:1,2:3" into cfg->pairs; every port at most once. */
@@ -116,6 +118,7 @@ static int parse_args(int argc, char **argv, struct dp_config *cfg)
 		{ "rx-desc", required_argument, NULL, 'r' },
 		{ "tx-desc", required_argument, NULL, 't' },
 		{ "report-json", required_argument, NULL, 'j' },
+		{ "ctl-socket", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -128,6 +131,7 @@ static int parse_args(int argc, char **argv, struct dp_config *cfg)
 	cfg->flows = DEFAULT_FLOWS;
 	cfg->rx_desc = 1024;
 	cfg->tx_desc = 1024;
+	cfg->ctl_socket = DEFAULT_CTL_SOCKET;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -155,6 +159,9 @@ static int parse_args(int argc, char **argv, struct dp_config *cfg)
 			break;
 		case 'j':
 			cfg->report_json = optarg;
+			break;
+		case 'c':
+			cfg->ctl_socket = strcmp(optarg, "none") == 0 ? NULL : optarg;
 			break;
 		case 'h':
 			usage(argv[0]);
@@ -198,7 +205,7 @@ static void *control_main(void *arg)
 			MAIN_LOG(INFO, "SIGHUP: reloading %s", d->cfg.policy_path);
 			dp_policy_reload(d);
 		}
-		usleep(50 * 1000);
+		dp_control_poll(d, 50);
 	}
 	return NULL;
 }
@@ -305,6 +312,8 @@ int main(int argc, char **argv)
 		goto free_workers;
 	if (dp_rcu_init(d) < 0)
 		goto free_workers;
+	if (dp_control_open(d) < 0)
+		goto free_workers;
 	if (dp_telemetry_init() != 0)
 		MAIN_LOG(WARNING, "telemetry endpoints not registered");
 	MAIN_LOG(INFO, "enforcing %s: %u classes, default %s, %u worker(s), %u flows each",
@@ -321,10 +330,12 @@ int main(int argc, char **argv)
 	}
 
 free_workers:
+	dp_control_close(d);
 	workers_free(d);
 close_ports:
 	dp_ports_close(d);
 	sl_ruleset_free(d->rs);
+	free(d->policy_text);
 	rte_free(d->qs);
 cleanup_eal:
 	rte_eal_cleanup();

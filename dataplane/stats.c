@@ -73,7 +73,7 @@ static uint64_t malformed_total(const struct sl_engine_stats *s)
 }
 
 /* The stats object, in the shape sluicectl prints (design.md "CLI"). */
-static json_t *stats_json(const struct dp *d)
+json_t *dp_stats_json(const struct dp *d)
 {
 	struct sl_engine_stats es;
 	json_t *root = json_object(), *classes = json_array();
@@ -329,7 +329,7 @@ void dp_report_print(const struct dp *d, FILE *f)
 
 int dp_report_json(const struct dp *d, const char *path)
 {
-	json_t *j = stats_json(d);
+	json_t *j = dp_stats_json(d);
 	int rc = json_dump_file(j, path, JSON_INDENT(2));
 
 	json_decref(j);

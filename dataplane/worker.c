@@ -150,6 +150,7 @@ int dp_worker_main(void *arg)
 		else
 			w->busy_cycles += rte_get_tsc_cycles() - t0;
 		w->total_cycles += rte_get_tsc_cycles() - t0;
+		__atomic_store_n(&w->polls, w->polls + 1, __ATOMIC_RELAXED);
 		rte_rcu_qsbr_quiescent(d->qs, w->rcu_id);
 	}
 	rte_rcu_qsbr_thread_offline(d->qs, w->rcu_id);

@@ -59,7 +59,8 @@ dp_start() {
 		--socket-mem 256 --log-level 'sluice.*:info' \
 		--vdev "${DP_PMD}0,iface=$GW_OUT_IF" \
 		--vdev "${DP_PMD}1,iface=$GW_IN_IF" \
-		-- --policy "$policy" --flows 65536 --report-json "$T/dp-report.json" "$@" \
+		-- --policy "$policy" --flows 65536 --report-json "$T/dp-report.json" \
+		--ctl-socket "$T/dp.sock" "$@" \
 		>"$T/dp.log" 2>&1 &
 	DP_PID=$!
 	PIDS+=("$DP_PID")

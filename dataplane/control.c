@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * sluice-dp's control socket (docs/protocol.md), served by the control
+ * thread: sluiced pushes policies, reads counters and checks that the
+ * workers are alive. Every command here runs off the fast path.
+ *
+ *   dp.hello     identity, version, ports, workers
+ *   dp.ping      heartbeat: policy version and each worker's poll count
+ *   policy.load  {"text", "name"}: compile, publish with RCU
+ *   policy.show  the text and version in force
+ *   stats        the counters, in the shape of the final report
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_log.h>
+
+#include "ctlproto.h"
+#include "dp.h"
+
+RTE_LOG_REGISTER(dp_logtype_control, sluice.control, INFO);
+#define CONTROL_LOG(level, fmt, ...) \
+	rte_log(RTE_LOG_ ## level, dp_logtype_control, "control: " fmt "\n", ## __VA_ARGS__)
+
+static json_t *cmd_hello(struct dp *d, const struct sl_ctl_req *req)
+{
+	json_t *ports = json_array();
+
+	for (uint16_t i = 0; i < d->n_ports; i++)
+		json_array_append_new(ports, json_pack("{s:s,s:i,s:i}",
+			"name", d->ports[i].name, "port", d->ports[i].port_id,
+			"peer", d->ports[d->ports[i].peer].port_id));
+	return sl_ctl_reply_ok(req->id, json_pack("{s:s,s:i,s:i,s:I,s:i,s:o,s:I}",
+		"program", "sluice-dp", "protocol", SL_CTL_VERSION,
+		"pid", (int)getpid(), "policy_version", (json_int_t)d->rs->version,
+		"workers", (int)d->n_workers, "ports", ports,
+		"flows_per_worker", (json_int_t)d->cfg.flows));
+}
+
+/* Poll counts move while a worker lives; a stuck one stops counting. */
+static json_t *cmd_ping(struct dp *d, const struct sl_ctl_req *req)
+{
+	json_t *polls = json_array();
+
+	for (unsigned int i = 0; i < d->n_workers; i++)
+		json_array_append_new(polls, json_integer(
+			(json_int_t)__atomic_load_n(&d->workers[i]->polls, __ATOMIC_RELAXED)));
+	return sl_ctl_reply_ok(req->id, json_pack("{s:I,s:o}",
+		"policy_version", (json_int_t)d->rs->version, "polls", polls));
+}
+
+static json_t *diags_json(const struct sl_diags *diags)
+{
+	json_t *arr = json_array();
+
+	for (uint32_t i = 0; i < diags->n; i++)
+		json_array_append_new(arr, json_pack("{s:s,s:i,s:i,s:s}",
+			"file", diags->file, "line", (int)diags->diag[i].pos.line,
+			"column", (int)diags->diag[i].pos.col,
+			"message", diags->diag[i].msg));
+	return arr;
+}
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static json_t *cmd_policy_load(struct dp *d, const struct sl_ctl_req *req)
+{
+	const char *text = NULL, *name = "policy";
+	struct sl_diags diags;
+	struct sl_ruleset *next;
+	uint64_t t0, t1, t2;
+	size_t len = 0;
+	char err[256];
+	char *copy;
+	json_t *reply;
+
+	if (json_unpack(req->args, "{s:s%,s?s}", "text", &text, &len,
+			"name", &name) != 0)
+		return sl_ctl_reply_err(req->id, "EINVAL",
+			"policy.load needs args {\"text\": string, \"name\": string}");
+	copy = strndup(text, len);
+	if (copy == NULL)
+		return sl_ctl_reply_err(req->id, "ENOMEM", "out of memory");
+	t0 = now_us();
+	next = dp_policy_compile(d, name, text, len, &diags, err, sizeof(err));
+	if (next == NULL) {
+		free(copy);
+		reply = sl_ctl_reply_err(req->id, "EINVAL", "%s", err);
+		json_object_set_new(json_object_get(reply, "error"), "diagnostics",
+				    diags_json(&diags));
+		CONTROL_LOG(WARNING, "%s; version %" PRIu64 " stays in force", err,
+			    d->rs->version);
+		return reply;
+	}
+	t1 = now_us();
+	dp_policy_publish(d, next);
+	t2 = now_us();
+	pthread_mutex_lock(&d->ctl_lock);
+	free(d->policy_text);
+	d->policy_text = copy;
+	snprintf(d->policy_name, sizeof(d->policy_name), "%s", name);
+	pthread_mutex_unlock(&d->ctl_lock);
+	return sl_ctl_reply_ok(req->id, json_pack("{s:I,s:i,s:f,s:f}",
+		"version", (json_int_t)next->version, "classes", (int)next->n_classes,
+		"compile_ms", (double)(t1 - t0) / 1000.0,
+		"publish_ms", (double)(t2 - t1) / 1000.0));
+}
+
+static json_t *cmd_policy_show(struct dp *d, const struct sl_ctl_req *req)
+{
+	json_t *r;
+
+	pthread_mutex_lock(&d->ctl_lock);
+	r = json_pack("{s:I,s:s,s:s?}", "version", (json_int_t)d->rs->version,
+		      "name", d->policy_name, "text", d->policy_text);
+	pthread_mutex_unlock(&d->ctl_lock);
+	return sl_ctl_reply_ok(req->id, r);
+}
+
+static json_t *cmd_stats(struct dp *d, const struct sl_ctl_req *req)
+{
+	json_t *r;
+
+	pthread_mutex_lock(&d->ctl_lock);
+	r = dp_stats_json(d);
+	pthread_mutex_unlock(&d->ctl_lock);
+	return sl_ctl_reply_ok(req->id, r);
+}
+
+static const struct {
+	const char *cmd;
+	json_t *(*fn)(struct dp *d, const struct sl_ctl_req *req);
+} commands[] = {
+	{ "dp.hello", cmd_hello },
+	{ "dp.ping", cmd_ping },
+	{ "policy.load", cmd_policy_load },
+	{ "policy.show", cmd_policy_show },
+	{ "stats", cmd_stats },
+};
+
+static json_t *on_request(void *ctx, const struct sl_ctl_req *req)
+{
+	for (size_t i = 0; i < RTE_DIM(commands); i++)
+		if (strcmp(req->cmd, commands[i].cmd) == 0)
+			return commands[i].fn(ctx, req);
+	return sl_ctl_reply_err(req->id, "EINVAL", "unknown command '%s'", req->cmd);
+}
+
+/* Make the socket's directory (/run/sluice) if it is missing: one level, 0750. */
+static void make_socket_dir(const char *path)
+{
+	char dir[256];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash == NULL || slash == dir)
+		return;
+	*slash = '\0';
+	if (mkdir(dir, 0750) == 0)
+		CONTROL_LOG(INFO, "created %s", dir);
+}
+
+int dp_control_open(struct dp *d)
+{
+	if (d->cfg.ctl_socket == NULL)
+		return 0;
+	make_socket_dir(d->cfg.ctl_socket);
+	d->ctl = sl_ctl_server_create(d->cfg.ctl_socket, "sluice", on_request, d);
+	if (d->ctl == NULL) {
+		CONTROL_LOG(ERR, "cannot serve %s: %s", d->cfg.ctl_socket, strerror(errno));
+		return -errno;
+	}
+	CONTROL_LOG(INFO, "serving %s", d->cfg.ctl_socket);
+	return 0;
+}
+
+void dp_control_poll(struct dp *d, int timeout_ms)
+{
+	if (d->ctl == NULL) {
+		usleep((useconds_t)timeout_ms * 1000);
+		return;
+	}
+	sl_ctl_server_poll(d->ctl, timeout_ms);
+}
+
+void dp_control_close(struct dp *d)
+{
+	sl_ctl_server_free(d->ctl);
+	d->ctl = NULL;
+}
