@@ -8,7 +8,7 @@ PACKAGES=(
 	dpdk dpdk-dev libdpdk-dev dpdk-doc
 	libbpf-dev bpftool libxdp-dev xdp-tools clang llvm
 	libhyperscan-dev libpcre2-dev check
-	libpcap-dev libjansson-dev libyaml-dev libmicrohttpd-dev libsystemd-dev
+	libpcap-dev libjansson-dev libyaml-dev libmicrohttpd-dev libsystemd-dev zlib1g-dev
 	iproute2 ethtool tcpdump python3-scapy python3-yaml libclang-rt-14-dev
 	linux-libc-dev gcc-multilib
 )
