@@ -859,6 +859,10 @@ static json_t *handler(void *ctx, const struct sl_ctl_req *req)
 		return json_pack("{s:b,s:{}}", "ok", 1, "result");
 	if (strcmp(req->cmd, "test.null") == 0)
 		return NULL;
+	if (strcmp(req->cmd, "test.bad") == 0)
+		return json_pack("{s:s}", "ok", "yes");
+	if (strcmp(req->cmd, "test.deep") == 0)
+		return sl_ctl_reply_ok(req->id, json_pack("{s:[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}", "a"));
 	if (strcmp(req->cmd, "test.big") == 0) {
 		n = json_integer_value(json_object_get(req->args, "n"));
 		return sl_ctl_reply_ok(req->id, padded((size_t)n));
@@ -991,6 +995,10 @@ static const struct exchange {
 	  NULL, 12, NULL, false },
 	{ "handler returns NULL", "{\"v\":1,\"id\":13,\"cmd\":\"test.null\"}", NULL, 0,
 	  "EIO", 13, "test.null", false },
+	{ "handler's reply malformed", "{\"v\":1,\"id\":19,\"cmd\":\"test.bad\"}", NULL, 0,
+	  "EIO", 19, "invalid reply: reply field 'ok'", false },
+	{ "handler's reply too deep", "{\"v\":1,\"id\":20,\"cmd\":\"test.deep\"}", NULL, 0,
+	  "EIO", 20, "nested deeper than 32", false },
 	{ "handler refuses", "{\"v\":1,\"id\":14,\"cmd\":\"no.such\"}", NULL, 0,
 	  "ENOENT", 14, "no.such", false },
 	{ "garbage", "hello", NULL, 0, "EINVAL", -1, "not valid JSON", false },
