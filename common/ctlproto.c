@@ -971,14 +971,16 @@ static int clear_stale(const char *path)
 static int set_owner(const char *path, const char *group, gid_t gid)
 {
 	struct stat st;
+	int err;
 
 	if (chmod(path, 0660) < 0)
 		return -errno;
 	if (gid != (gid_t)-1) {
 		if (chown(path, (uid_t)-1, gid) < 0) {
+			err = errno;
 			ctl_log(LOG_ERR, "%s: cannot give the socket to group '%s': %s",
-				path, group, strerror(errno));
-			return -errno;
+				path, group, strerror(err));
+			return -err;
 		}
 		return 0;
 	}
@@ -1179,7 +1181,8 @@ static void send_parting(int fd, int err, const char *msg)
 static void client_close(struct sl_ctl_server *srv, struct ctl_client *c,
 			 int err, const char *why)
 {
-	if (err)
+	/* Never in the middle of a reply: the frame would be corrupt. */
+	if (err && !c->out)
 		send_parting(c->fd, err, why);
 	if (why)
 		ctl_log(err ? LOG_WARNING : LOG_INFO, "%s: closed %s: %s",
@@ -1241,9 +1244,16 @@ static void client_queue(struct sl_ctl_server *srv, struct ctl_client *c,
 	client_flush(srv, c);
 }
 
-/* Make the handler's reply whole: an object with "v" and "id". */
+/*
+ * Make the handler's reply whole (an object with "v" and "id") and
+ * valid, so that no client ever gets a reply it must refuse.
+ */
 static json_t *reply_complete(json_t *reply, const struct sl_ctl_req *req)
 {
+	char err[SL_CTL_ERR_MAX] = "";
+	struct sl_ctl_reply rep = { 0 };
+	int rc;
+
 	if (!json_is_object(reply)) {
 		json_decref(reply);
 		return sl_ctl_reply_err(req->id, "EIO", "command '%s' failed without a reply",
@@ -1253,7 +1263,15 @@ static json_t *reply_complete(json_t *reply, const struct sl_ctl_req *req)
 		json_object_set_new(reply, "v", json_integer(SL_CTL_VERSION));
 	if (!json_object_get(reply, "id"))
 		json_object_set_new(reply, "id", json_integer(req->id));
-	return reply;
+	rc = reply_fill(reply, &rep, err, sizeof(err));
+	if (rc == 0 && too_deep(reply, 1))
+		rc = fail(-EINVAL, err, sizeof(err), "nested deeper than %d levels",
+			  SL_CTL_DEPTH_MAX);
+	if (rc == 0)
+		return reply;
+	json_decref(reply);
+	return sl_ctl_reply_err(req->id, "EIO", "command '%s' made an invalid reply: %s",
+				req->cmd, err);
 }
 
 /* Validate c's complete message, run the handler, queue the reply. */

@@ -81,9 +81,9 @@ void sl_ctl_rx_free(struct sl_ctl_rx *rx);
  * when a whole message is buffered (rx->buf, rx->len bytes plus a NUL;
  * again 1 until sl_ctl_rx_next()), 0 when more bytes are needed,
  * -E2BIG for a length above rx->max, -EINVAL for a zero length,
- * -ECONNRESET when the peer closed (at a frame boundary too) and -EIO
- * for another read error. After an error the stream is out of step:
- * close it.
+ * -ECONNRESET when the peer closed (at a frame boundary too), -ENOMEM,
+ * and -EIO for another read error. After an error the stream is out of
+ * step: close it.
  */
 int sl_ctl_rx_feed(struct sl_ctl_rx *rx, int fd);
 

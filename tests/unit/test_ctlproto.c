@@ -114,7 +114,8 @@ static char *nested(int depth)
 	char *s = malloc(len), *p;
 	size_t i;
 
-	ck_assert_ptr_nonnull(s);
+	if (!s)
+		abort();
 	p = s + sprintf(s, "{\"v\":1,\"id\":3,\"cmd\":\"status\",\"args\":{\"a\":");
 	for (i = 0; i < n; i++)
 		*p++ = '[';
@@ -858,6 +859,10 @@ static json_t *handler(void *ctx, const struct sl_ctl_req *req)
 		return json_pack("{s:b,s:{}}", "ok", 1, "result");
 	if (strcmp(req->cmd, "test.null") == 0)
 		return NULL;
+	if (strcmp(req->cmd, "test.bad") == 0)
+		return json_pack("{s:s}", "ok", "yes");
+	if (strcmp(req->cmd, "test.deep") == 0)
+		return sl_ctl_reply_ok(req->id, json_pack("{s:[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}", "a"));
 	if (strcmp(req->cmd, "test.big") == 0) {
 		n = json_integer_value(json_object_get(req->args, "n"));
 		return sl_ctl_reply_ok(req->id, padded((size_t)n));
@@ -990,6 +995,10 @@ static const struct exchange {
 	  NULL, 12, NULL, false },
 	{ "handler returns NULL", "{\"v\":1,\"id\":13,\"cmd\":\"test.null\"}", NULL, 0,
 	  "EIO", 13, "test.null", false },
+	{ "handler's reply malformed", "{\"v\":1,\"id\":19,\"cmd\":\"test.bad\"}", NULL, 0,
+	  "EIO", 19, "invalid reply: reply field 'ok'", false },
+	{ "handler's reply too deep", "{\"v\":1,\"id\":20,\"cmd\":\"test.deep\"}", NULL, 0,
+	  "EIO", 20, "nested deeper than 32", false },
 	{ "handler refuses", "{\"v\":1,\"id\":14,\"cmd\":\"no.such\"}", NULL, 0,
 	  "ENOENT", 14, "no.such", false },
 	{ "garbage", "hello", NULL, 0, "EINVAL", -1, "not valid JSON", false },
@@ -1334,28 +1343,46 @@ END_TEST
 
 /* ---- Seed corpus ---------------------------------------------------- */
 
-/* Write each request row, framed, to DIR for the fuzzer. */
+/* Write body[0..len), framed, to DIR/name. */
+static int write_seed(const char *dir, const char *name, size_t i,
+		      const char *body, size_t len)
+{
+	uint8_t hdr[4] = { (uint8_t)(len >> 24), (uint8_t)(len >> 16),
+			   (uint8_t)(len >> 8), (uint8_t)len };
+	char path[512];
+	FILE *out;
+	int ok;
+
+	/* No ck_assert here: Check refuses them outside a test. */
+	snprintf(path, sizeof(path), "%s/%s-%02zu", dir, name, i);
+	out = fopen(path, "wb");
+	ok = out && fwrite(hdr, 1, 4, out) == 4 && fwrite(body, 1, len, out) == len;
+	if (out && fclose(out))
+		ok = 0;
+	if (!ok)
+		perror(path);
+	return ok ? 0 : -1;
+}
+
+/* Write the request and reply rows, framed, to DIR for the fuzzer. */
 static int write_corpus(const char *dir)
 {
-	char path[512], *json;
-	uint8_t *f;
-	size_t i, len;
-	FILE *out;
+	static const char two[] = "{\"v\":1,\"id\":1,\"cmd\":\"status\"}\0\0\0\x07{\"v\":1}";
+	int rc = 0;
+	char *json;
+	size_t i;
 
 	for (i = 0; i < N(req_cases); i++) {
 		json = req_cases[i].json ? strdup(req_cases[i].json) : nested(req_cases[i].depth);
-		len = strlen(json);
-		f = frame_of(json, len);
-		snprintf(path, sizeof(path), "%s/req-%02zu", dir, i);
-		out = fopen(path, "wb");
-		if (!out || fwrite(f, 1, len + 4, out) != len + 4 || fclose(out)) {
-			perror(path);
-			return EXIT_FAILURE;
-		}
-		free(f);
+		rc |= write_seed(dir, "req", i, json, strlen(json));
 		free(json);
 	}
-	return EXIT_SUCCESS;
+	for (i = 0; i < N(reply_cases); i++)
+		rc |= write_seed(dir, "reply", i, reply_cases[i].json,
+				 strlen(reply_cases[i].json));
+	/* Two frames back to back (the header of the second in the first's body). */
+	rc |= write_seed(dir, "two", 0, two, sizeof(two) - 1);
+	return rc ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
 static Suite *ctlproto_suite(void)
