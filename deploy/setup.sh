@@ -11,6 +11,7 @@ PACKAGES=(
 	libpcap-dev libjansson-dev libyaml-dev libmicrohttpd-dev libsystemd-dev zlib1g-dev
 	iproute2 ethtool tcpdump python3-scapy python3-yaml libclang-rt-14-dev
 	linux-libc-dev gcc-multilib
+	systemd groff-base man-db
 )
 HUGEPAGES=${SLUICE_HUGEPAGES:-1024}
 
