@@ -154,7 +154,7 @@ static json_t *on_request(void *ctx, const struct sl_ctl_req *req)
 	for (size_t i = 0; i < RTE_DIM(commands); i++)
 		if (strcmp(req->cmd, commands[i].cmd) == 0)
 			return commands[i].fn(ctx, req);
-	return sl_ctl_reply_err(req->id, "EINVAL", "unknown command '%s'", req->cmd);
+	return sl_ctl_reply_err(req->id, "ENOENT", "unknown command '%s'", req->cmd);
 }
 
 /* Make the socket's directory (/run/sluice) if it is missing: one level, 0750. */
