@@ -29,6 +29,7 @@ static int class_out(struct cli_ctx *ctx, json_t *res,
 	return CLI_OK;
 }
 
+/* class list: no arguments. */
 static int class_list(struct cli_ctx *ctx, int argc, char **argv)
 {
 	json_t *res;
@@ -44,6 +45,7 @@ static int class_list(struct cli_ctx *ctx, int argc, char **argv)
 	return class_out(ctx, res, report_class_list_print);
 }
 
+/* class show NAME. */
 static int class_show(struct cli_ctx *ctx, int argc, char **argv)
 {
 	json_t *res;
@@ -181,6 +183,7 @@ fail:
 	return NULL;
 }
 
+/* class set NAME KEYWORD VALUE...: checked here, then sent. */
 static int class_set(struct cli_ctx *ctx, int argc, char **argv)
 {
 	char err[512];

@@ -33,6 +33,7 @@ static int policy_check(struct cli_ctx *ctx, int argc, char **argv)
 	return CLI_OK;
 }
 
+/* policy show: no arguments. */
 static int policy_show(struct cli_ctx *ctx, int argc, char **argv)
 {
 	const char *text;
@@ -77,6 +78,7 @@ static json_t *policy_args(struct cli_ctx *ctx, const char *file)
 			 "name", strcmp(file, "-") == 0 ? "<stdin>" : file);
 }
 
+/* policy apply FILE [--dry-run], in any order. */
 static int policy_apply(struct cli_ctx *ctx, int argc, char **argv)
 {
 	const char *file = NULL;
@@ -114,6 +116,7 @@ static int policy_apply(struct cli_ctx *ctx, int argc, char **argv)
 	return CLI_OK;
 }
 
+/* policy diff FILE. */
 static int policy_diff(struct cli_ctx *ctx, int argc, char **argv)
 {
 	json_t *args, *res;
@@ -143,6 +146,7 @@ static int policy_diff(struct cli_ctx *ctx, int argc, char **argv)
 	return CLI_OK;
 }
 
+/* policy rollback: no arguments. */
 static int policy_rollback(struct cli_ctx *ctx, int argc, char **argv)
 {
 	json_t *res;

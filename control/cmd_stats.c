@@ -25,6 +25,7 @@
 
 static volatile sig_atomic_t stats_stop;
 
+/* SIGINT, SIGTERM: end the watch after the current sample. */
 static void stats_on_signal(int sig)
 {
 	(void)sig;
@@ -46,6 +47,7 @@ static const char *opt_value(int argc, char **argv, int *i, const char *lng,
 	return argv[++*i];
 }
 
+/* Is arg the option lng (also as lng=VALUE) or shrt? */
 static bool is_opt(const char *arg, const char *lng, const char *shrt)
 {
 	size_t n = strlen(lng);
@@ -94,6 +96,7 @@ int cli_stats_args(int argc, char **argv, struct cli_stats_opts *o,
 	return 0;
 }
 
+/* a - b in seconds. */
 static double ts_diff(const struct timespec *a, const struct timespec *b)
 {
 	return (double)(a->tv_sec - b->tv_sec) + (double)(a->tv_nsec - b->tv_nsec) / 1e9;
@@ -142,6 +145,7 @@ static void stats_frame(const struct cli_stats_opts *o, const json_t *cur,
 	fflush(stdout);
 }
 
+/* Sample every o->watch_s seconds until stopped; takes args. */
 static int stats_watch(struct cli_ctx *ctx, const struct cli_stats_opts *o,
 		       json_t *args)
 {

@@ -24,7 +24,7 @@ void dc_local_error(char *buf, size_t len, const char *path, int err,
 		break;
 	case EACCES:
 	case EPERM:
-		snprintf(buf, len, DC_GROUP_HINT);
+		snprintf(buf, len, "%s", DC_GROUP_HINT);
 		break;
 	case ETIMEDOUT:
 		snprintf(buf, len, "sluiced at %s did not answer in time: %s", path, why);

@@ -244,6 +244,7 @@ static json_t *jget(const json_t *o, const char *key)
 	return json_is_object(o) ? json_object_get(o, key) : NULL;
 }
 
+/* A string member, dflt when there is none. */
 static const char *jstr(const json_t *o, const char *key, const char *dflt)
 {
 	json_t *v = jget(o, key);
@@ -251,20 +252,25 @@ static const char *jstr(const json_t *o, const char *key, const char *dflt)
 	return json_is_string(v) ? json_string_value(v) : dflt;
 }
 
-/* An integer member (a real one is truncated) in *out; false if none. */
+/*
+ * An integer member in *out; a real one in the range of int64_t is
+ * truncated. False (and *out unchanged) if there is none.
+ */
 static bool jint(const json_t *o, const char *key, int64_t *out)
 {
 	json_t *v = jget(o, key);
 
 	if (json_is_integer(v))
 		*out = (int64_t)json_integer_value(v);
-	else if (json_is_real(v))
+	else if (json_is_real(v) && json_real_value(v) > -9.2e18 &&
+		 json_real_value(v) < 9.2e18)
 		*out = (int64_t)json_real_value(v);
 	else
 		return false;
 	return true;
 }
 
+/* A number member, dflt when there is none. */
 static double jnum(const json_t *o, const char *key, double dflt)
 {
 	json_t *v = jget(o, key);
@@ -359,6 +365,7 @@ static const char *jtext(char *buf, size_t len, const json_t *o,
 	return buf;
 }
 
+/* one or many, for a count n. */
 static const char *plural(int64_t n, const char *one, const char *many)
 {
 	return n == 1 ? one : many;
@@ -446,6 +453,7 @@ static void kv(FILE *f, const char *key, const char *fmt, ...)
 
 /* ---- status ---------------------------------------------------------- */
 
+/* The policy line: version, classes, source, when applied. */
 static void status_policy(FILE *f, const json_t *pol, time_t now)
 {
 	char line[512] = "", ago[32], when[32] = "";
@@ -500,6 +508,7 @@ static void status_dp_up(char *line, size_t len, const json_t *dp,
 	}
 }
 
+/* The dataplane line and one line per port. */
 static void status_dataplane(FILE *f, const json_t *dp, const json_t *pol)
 {
 	char line[512] = "", ago[32];
@@ -838,6 +847,7 @@ static void stats_rates(const json_t *cur, const json_t *prev, double secs,
 		report_fmt_rate(bps, len, (double)(b1 - b0) * 8 / secs, "bit/s");
 }
 
+/* One class (or the default) as a row, rates when asked. */
 static void stats_row(struct tbl *t, const char *name, const json_t *cur,
 		      const json_t *prev, double secs, bool rates)
 {
