@@ -139,6 +139,7 @@ static int class_set_kw(json_t *args, const char *kw, const char *val,
 json_t *cli_class_set_args(int argc, char **argv, char *err, size_t errlen)
 {
 	static const char *const kws[] = { "rate", "burst", "exceed" };
+	char mark[64];
 	json_t *args;
 	int i;
 
@@ -165,6 +166,18 @@ json_t *cli_class_set_args(int argc, char **argv, char *err, size_t errlen)
 		if (i + 1 >= argc) {
 			snprintf(err, errlen, "%s needs a value", kw);
 			goto fail;
+		}
+		if (strcmp(kw, "exceed") == 0 && strcmp(argv[i + 1], "mark") == 0) {
+			/* "exceed mark cs1", as the man page and completion write it. */
+			if (i + 2 >= argc) {
+				snprintf(err, errlen, "exceed: mark needs a DSCP");
+				goto fail;
+			}
+			snprintf(mark, sizeof(mark), "mark:%s", argv[i + 2]);
+			if (class_set_kw(args, kw, mark, err, errlen) < 0)
+				goto fail;
+			i++;
+			continue;
 		}
 		if (class_set_kw(args, kw, argv[i + 1], err, errlen) < 0)
 			goto fail;
@@ -195,7 +208,7 @@ static int class_set(struct cli_ctx *ctx, int argc, char **argv)
 			"version. At least one of:\n"
 			"  rate R         200pps, 10kpps, 1Mpps, 10Mbit, 1Gbit... (per second)\n"
 			"  burst B        a packet count for packet rates, bytes (64KB) for bit rates\n"
-			"  exceed ACTION  drop, monitor, or mark:DSCP (mark:cs1, mark:46)\n");
+			"  exceed ACTION  drop, monitor, or mark:DSCP (mark:cs1, mark:46; also mark cs1)\n");
 	args = cli_class_set_args(argc, argv, err, sizeof(err));
 	if (args == NULL)
 		return cli_error(ctx, CLI_USAGE, "%s", err);

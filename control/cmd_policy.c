@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "daemon_client.h"
@@ -36,13 +37,12 @@ static int policy_check(struct cli_ctx *ctx, int argc, char **argv)
 /* policy show: no arguments. */
 static int policy_show(struct cli_ctx *ctx, int argc, char **argv)
 {
-	const char *text;
 	json_t *res;
 
 	if (argc > 0 && cli_is_help(argv[0]))
 		return cli_usage(ctx, "sluicectl policy show",
-			"Print the running policy's text as it was applied (-j: with its version,\n"
-			"source, applied_at and uid).\n");
+			"Print the running policy as it was applied, after a comment line with its\n"
+			"version, source file, time and the user who applied it.\n");
 	if (argc > 0)
 		return cli_error(ctx, CLI_USAGE, "usage: policy show");
 	if (dc_call(ctx, "policy.show", NULL, DC_TIMEOUT_MS, &res) != CLI_OK)
@@ -51,14 +51,7 @@ static int policy_show(struct cli_ctx *ctx, int argc, char **argv)
 		cli_json_print(res);
 		return CLI_OK;
 	}
-	text = json_string_value(json_object_get(res, "text"));
-	if (text == NULL) {
-		json_decref(res);
-		return cli_error(ctx, CLI_FAIL, "sluiced sent no policy text");
-	}
-	fputs(text, stdout);
-	if (*text != '\0' && text[strlen(text) - 1] != '\n')
-		fputc('\n', stdout);
+	report_policy_show_print(stdout, res, time(NULL));
 	json_decref(res);
 	return CLI_OK;
 }

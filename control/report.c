@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -301,6 +302,13 @@ static void cat(char *buf, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Append ", " unless buf is empty: between the parts of a line. */
+static void sep(char *buf, size_t len)
+{
+	if (buf[0] != '\0')
+		cat(buf, len, ", ");
+}
+
 /* A string quoted when it would not read as one word. */
 static void cat_word(char *buf, size_t len, const char *s)
 {
@@ -481,13 +489,6 @@ static void status_policy(FILE *f, const json_t *pol, time_t now)
 	kv(f, "policy", "%s", line);
 }
 
-/* Append ", " unless buf is empty: between the parts of a line. */
-static void sep(char *buf, size_t len)
-{
-	if (buf[0] != '\0')
-		cat(buf, len, ", ");
-}
-
 /* What a connected dataplane runs: pid, workers, its policy version. */
 static void status_dp_up(char *line, size_t len, const json_t *dp,
 			 const json_t *pol)
@@ -593,6 +594,47 @@ void report_status_print(FILE *f, const json_t *st, time_t now)
 }
 
 /* ---- policy ---------------------------------------------------------- */
+
+void report_policy_show_print(FILE *f, const json_t *res, time_t now)
+{
+	char line[512] = "", ago[32], when[32] = "", pwbuf[1024];
+	const char *text = jstr(res, "text", NULL);
+	struct passwd pw, *who = NULL;
+	int64_t v;
+	struct tm tm;
+
+	if (jint(res, "version", &v))
+		cat(line, sizeof(line), "version %" PRId64, v);
+	if (jstr(res, "source", NULL) != NULL) {
+		sep(line, sizeof(line));
+		cat(line, sizeof(line), "from %s", jstr(res, "source", ""));
+	}
+	if (jint(res, "applied_at", &v) && v > 0) {
+		time_t t = (time_t)v;
+
+		report_fmt_ago(ago, sizeof(ago), (int64_t)now - v);
+		if (localtime_r(&t, &tm) != NULL)
+			strftime(when, sizeof(when), " (%Y-%m-%d %H:%M:%S)", &tm);
+		sep(line, sizeof(line));
+		cat(line, sizeof(line), "applied %s%s", ago, when);
+	}
+	if (jint(res, "uid", &v) && v >= 0) {
+		getpwuid_r((uid_t)v, &pw, pwbuf, sizeof(pwbuf), &who);
+		if (who != NULL)
+			cat(line, sizeof(line), " by %s (uid %" PRId64 ")", who->pw_name, v);
+		else
+			cat(line, sizeof(line), " by uid %" PRId64, v);
+	}
+	if (line[0] != '\0')
+		fprintf(f, "# %s\n", line);
+	if (text == NULL) {
+		fprintf(f, "# (sluiced sent no text)\n");
+		return;
+	}
+	fputs(text, f);
+	if (*text != '\0' && text[strlen(text) - 1] != '\n')
+		fputc('\n', f);
+}
 
 void report_apply_print(FILE *f, const json_t *res)
 {

@@ -65,6 +65,13 @@ void report_fmt_duration(char *buf, size_t len, int64_t secs);
 /* `status`; now (epoch seconds) dates policy.applied_at. */
 void report_status_print(FILE *f, const json_t *st, time_t now);
 
+/*
+ * policy.show: a YAML comment line with the version, source, time and
+ * user (resolved to a name where this host knows it), then the text as
+ * it was applied, so the output is still a valid policy file.
+ */
+void report_policy_show_print(FILE *f, const json_t *res, time_t now);
+
 /* policy.apply and class.set: "applied version N (M classes) in X ms". */
 void report_apply_print(FILE *f, const json_t *res);
 

@@ -113,6 +113,11 @@ static void r_status(FILE *f, const json_t *res)
 	report_status_print(f, res, SAMPLE_NOW);
 }
 
+static void r_show(FILE *f, const json_t *res)
+{
+	report_policy_show_print(f, res, SAMPLE_NOW);
+}
+
 static void r_diff(FILE *f, const json_t *res)
 {
 	report_diff_print(f, res, "edge.yaml");
@@ -284,6 +289,16 @@ static const struct {
 	  "dataplane  not connected, last seen 5 min ago\n"
 	  "degraded   none\n"
 	  "uptime     45 s\n" },
+	/* A comment first: the output is still a policy file. */
+	{ "policy-show", r_show,
+	  "# version 12, from edge.yaml, applied 12 min ago (2024-05-01 10:22:03) by root (uid 0)\n"
+	  "version: 1\n"
+	  "default: pass\n"
+	  "classes:\n"
+	  "  - name: watch-dns\n"
+	  "    match: { proto: udp, dport: 53 }\n"
+	  "    limit: { key: src, rate: 100pps, burst: 100 }\n"
+	  "    exceed: monitor\n" },
 	{ "policy-apply", report_apply_print,
 	  "applied version 13 (4 classes) in 41 ms\n" },
 	{ "policy-apply-dry", report_apply_print,
@@ -461,7 +476,7 @@ static const char *const junk[] = {
 };
 
 static const render_fn all_renderers[] = {
-	r_status, report_apply_print, r_diff, report_rollback_print,
+	r_status, r_show, report_apply_print, r_diff, report_rollback_print,
 	report_class_list_print, report_class_show_print, r_stats,
 	r_stats_rates, r_stats_first, report_top_print, r_error, r_error_json,
 };
@@ -499,6 +514,11 @@ static const struct {
 	  "{\"name\":\"bulk\",\"exceed\":\"drop\",\"burst\":\"400\"}", NULL },
 	{ { "bulk", "exceed", "mark:46" }, "{\"name\":\"bulk\",\"exceed\":{\"mark\":46}}", NULL },
 	{ { "bulk", "exceed", "mark:AF41" }, "{\"name\":\"bulk\",\"exceed\":{\"mark\":34}}", NULL },
+	/* The man page's and the completion's spelling. */
+	{ { "bulk", "exceed", "mark", "cs1", "rate", "1Mbit" },
+	  "{\"name\":\"bulk\",\"exceed\":{\"mark\":8},\"rate\":\"1Mbit\"}", NULL },
+	{ { "bulk", "exceed", "mark" }, NULL, "exceed: mark needs a DSCP" },
+	{ { "bulk", "exceed", "mark", "cs9" }, NULL, "unknown DSCP 'cs9'" },
 	{ { "x", "rate", "400Gbit", "burst", "4GB" },
 	  "{\"name\":\"x\",\"rate\":\"400Gbit\",\"burst\":\"4GB\"}", NULL },
 	{ { "x", "rate", "1pps", "burst", "1" }, "{\"name\":\"x\",\"rate\":\"1pps\",\"burst\":\"1\"}", NULL },
@@ -960,7 +980,8 @@ static const struct {
 	{ "status takes no arguments", { "status", "now" }, NULL, 2, "", "status takes no arguments",
 	  NULL, NULL },
 	{ "policy show prints the text", { "policy", "show" }, NULL, 0,
-	  "version: 1\ndefault: pass\nclasses:\n  - name: watch-dns\n", "", "policy.show", "null" },
+	  " by root (uid 0)\nversion: 1\ndefault: pass\nclasses:\n  - name: watch-dns\n", "",
+	  "policy.show", "null" },
 	{ "policy show by prefixes", { "pol", "sh" }, NULL, 0, "    exceed: monitor\n", "",
 	  "policy.show", NULL },
 	{ "policy show -j", { "-j", "policy", "show" }, NULL, 0, "\"source\": \"edge.yaml\"", "",
