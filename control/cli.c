@@ -21,7 +21,7 @@ int cli_error(const struct cli_ctx *ctx, int status, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (ctx->json)
-		cli_json_print(json_pack("{s:s}", "error", msg));
+		cli_json_out(ctx, json_pack("{s:s}", "error", msg));
 	else
 		fprintf(stderr, "%s: %s\n", ctx->prog, msg);
 	return status;
@@ -32,6 +32,35 @@ void cli_json_print(json_t *obj)
 	json_dumpf(obj, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fputc('\n', stdout);
 	json_decref(obj);
+}
+
+void cli_json_out(const struct cli_ctx *ctx, json_t *obj)
+{
+	if (!ctx->compact) {
+		cli_json_print(obj);
+		return;
+	}
+	json_dumpf(obj, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	fputc('\n', stdout);
+	fflush(stdout);
+	json_decref(obj);
+}
+
+bool cli_is_help(const char *arg)
+{
+	return strcmp(arg, "help") == 0 || strcmp(arg, "-h") == 0 ||
+	       strcmp(arg, "--help") == 0;
+}
+
+int cli_usage(const struct cli_ctx *ctx, const char *synopsis,
+	      const char *text)
+{
+	if (ctx->json)
+		cli_json_print(json_pack("{s:s,s:s}", "usage", synopsis,
+					 "help", text));
+	else
+		printf("Usage: %s\n\n%s", synopsis, text);
+	return CLI_OK;
 }
 
 void cli_help(const struct cli_ctx *ctx, const struct cli_cmd *cmds,

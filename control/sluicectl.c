@@ -12,19 +12,12 @@
 
 #define SLUICED_SOCKET	"/run/sluice/sluiced.sock"
 
-static int needs_daemon(struct cli_ctx *ctx, int argc, char **argv)
-{
-	(void)argc; (void)argv;
-	return cli_error(ctx, CLI_FAIL,
-		"this command talks to sluiced, which this version does not ship yet; use 'policy check' or 'replay' offline");
-}
-
 static const struct cli_cmd objects[] = {
-	{ "status", needs_daemon, "", "path in use, policy version, ports, lcore load" },
+	{ "status", cmd_status, "", "path in use, policy version, ports, lcore load" },
 	{ "policy", cmd_policy, "show|check|apply|diff|rollback ...", "the policy" },
-	{ "class", needs_daemon, "list|show|set ...", "classes of the running policy" },
-	{ "stats", needs_daemon, "[CLASS] [--watch S]", "per-class counters" },
-	{ "top", needs_daemon, "[CLASS] [-n N]", "heaviest bucket keys" },
+	{ "class", cmd_class, "list|show|set ...", "classes of the running policy" },
+	{ "stats", cmd_stats, "[CLASS] [--watch S]", "per-class counters" },
+	{ "top", cmd_top, "[CLASS] [-n N]", "heaviest bucket keys" },
 	{ "replay", cmd_replay, "--policy FILE IN.pcap [OUT.pcap]", "run a capture through the engine offline" },
 	{ NULL, NULL, NULL, NULL },
 };
@@ -36,6 +29,9 @@ static void usage(void)
 	       "Objects (any unique prefix):\n");
 	for (const struct cli_cmd *c = objects; c->name != NULL; c++)
 		printf("  %-8s %s\n", c->name, c->help);
+	printf("\n'policy check' and 'replay' work offline; the rest ask sluiced at\n"
+	       "%s (-s PATH for another socket).\n"
+	       "Exit status: 0 success, 1 failure, 2 bad usage.\n", SLUICED_SOCKET);
 }
 
 int main(int argc, char **argv)

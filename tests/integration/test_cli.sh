@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # sluicectl's offline verbs and grammar: exit statuses, file:line:column
 # errors, JSON (errors too) with -j, unique prefixes, help at every level.
+# The online verbs without a sluiced: what they say, usage errors caught
+# before any request. (Against a fake sluiced: tests/unit/test_cli.c.)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 CTL=${SLUICE_BUILD:-$ROOT/build}/control/sluicectl
@@ -50,6 +52,72 @@ check "no arguments is a usage error" 2 "$CTL"
 check "replay without a policy" 2 "$CTL" replay "$T/x.pcap"
 check "replay of a missing capture" 1 "$CTL" replay --policy "$DATA/good-design.yaml" "$T/x.pcap"
 check "replay help" 0 "$CTL" replay --help
-check "daemon verbs say what they need" 1 "$CTL" status
+NOSOCK=$T/none/sluiced.sock
+check "daemon verbs say what they need" 1 "$CTL" -s "$NOSOCK" status
 has err "sluiced"
+
+# No sluiced: each online verb says where it looked and what to check,
+# exit 1; with -j a JSON error with the errno name.
+for verb in "status" "policy show" "policy rollback" "class list" "class show login" \
+	    "class set login rate 10pps" "stats" "stats bulk --watch 1" "top -n 3"; do
+	# shellcheck disable=SC2086
+	check "$verb without sluiced" 1 "$CTL" -s "$NOSOCK" $verb
+	has err "^sluicectl: cannot reach sluiced at $NOSOCK: is it running? (systemctl status sluiced)$"
+	# shellcheck disable=SC2086
+	check "$verb without sluiced, JSON" 1 "$CTL" -j -s "$NOSOCK" $verb
+	json_ok "$verb -j"; has out '"code": *"ENOENT"'
+	[ ! -s "$T/err" ] || { echo "FAIL: $verb -j wrote to stderr:"; cat "$T/err"; exit 1; }
+done
+for verb in apply diff; do
+	check "policy $verb without sluiced" 1 "$CTL" -s "$NOSOCK" policy $verb "$DATA/good-design.yaml"
+	has err "cannot reach sluiced at $NOSOCK"
+done
+check "policy apply of a missing file" 1 "$CTL" -s "$NOSOCK" policy apply "$T/nope.yaml"
+has err "nope.yaml: No such file or directory"
+
+# A socket file nobody listens on (a crashed sluiced): the same advice.
+$PY -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$T/stale.sock"
+check "stale socket" 1 "$CTL" -s "$T/stale.sock" status
+has err "cannot reach sluiced at $T/stale.sock: is it running?"
+check "stale socket, JSON" 1 "$CTL" -j -s "$T/stale.sock" stats
+json_ok "stale -j"; has out '"code": *"ECONNREFUSED"'
+if [ "$(id -u)" -ne 0 ]; then	# root may connect whatever the mode
+	$PY -c 'import os,socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1]); os.chmod(sys.argv[1], 0)' "$T/closed.sock"
+	check "socket without permission" 1 "$CTL" -s "$T/closed.sock" status
+	has err "permission denied: add your user to group sluice"
+fi
+
+# Usage errors are found before any request: exit 2, no daemon needed.
+check "class set without a change" 2 "$CTL" -s "$NOSOCK" class set login
+has err "nothing to set"
+check "class set with a rate without unit" 2 "$CTL" -s "$NOSOCK" class set login rate 10
+has err "rate: 10 has no unit"
+check "class set with a byte burst for a packet rate" 2 "$CTL" -s "$NOSOCK" class set login rate 10pps burst 64KB
+has err "burst: 64KB is in bytes but rate 10pps is in packets"
+check "class set with an unknown action" 2 "$CTL" -s "$NOSOCK" class set login exceed shape:5ms
+has err "is not drop, monitor or mark:DSCP"
+check "class set with an unknown DSCP" 2 "$CTL" -s "$NOSOCK" class set login ex mark:cs9
+has err "unknown DSCP 'cs9'"
+check "class set usage, JSON" 2 "$CTL" -j -s "$NOSOCK" class set login
+json_ok "class set -j"; has out '"error"'
+check "stats --watch 0" 2 "$CTL" -s "$NOSOCK" stats --watch 0
+check "stats --count without --watch" 2 "$CTL" -s "$NOSOCK" stats --count 2
+check "stats with two classes" 2 "$CTL" -s "$NOSOCK" stats a b
+check "top -n 0" 2 "$CTL" -s "$NOSOCK" top -n 0
+check "status with an argument" 2 "$CTL" -s "$NOSOCK" status now
+check "policy apply without a file" 2 "$CTL" -s "$NOSOCK" policy apply --dry-run
+check "ambiguous object" 2 "$CTL" st
+has err "ambiguous: status or stats"
+
+# help at every level, text and JSON.
+for obj in status stats top "class" "class set" "class show" "policy apply" "policy diff" "policy show" "policy rollback"; do
+	# shellcheck disable=SC2086
+	check "$obj help" 0 "$CTL" $obj help
+	has out "Usage: sluicectl $obj"
+	# shellcheck disable=SC2086
+	check "$obj help, JSON" 0 "$CTL" -j $obj help
+	json_ok "$obj help -j"
+done
+check "diff help says what the exit status means" 0 "$CTL" policy diff help
+has out "Exit 0 when the comparison was made"
 echo "ok: $n sluicectl checks"
