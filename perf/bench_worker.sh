@@ -80,24 +80,30 @@ testpmd_rep() {
 	done
 	echo "start" >&3
 	sleep "$WARMUP"
+	# The forwarding lcore's CPU time, read as the window opens and closes.
+	fwd=$(grep -l -e '-worker-' /proc/"$pid"/task/*/comm | head -1)
 	printf 'clear fwd stats all\nshow port stats all\n' >&3
+	read -r cpu0 _ <"${fwd%comm}schedstat"
 	sleep "$DURATION"
 	printf 'show port stats all\nshow fwd stats all\n' >&3
+	read -r cpu1 _ <"${fwd%comm}schedstat"
 	sleep 0.2
 	printf 'stop\nquit\n' >&3
 	exec 3>&-
 	wait "$pid" || { echo "bench_worker.sh: testpmd $mode failed, see below" >&2; tail -20 "$log" >&2; return 1; }
-	python3 - "$log" "$mode" "$out" <<'EOF'
+	python3 - "$log" "$mode" "$out" $((cpu1 - cpu0)) <<'EOF'
 import json, re, sys
-log, mode, out = sys.argv[1:]
+log, mode, out, cpu_ns = sys.argv[1:]
 text = open(log, errors="replace").read()
 pps = [int(x) for x in re.findall(r"Rx-pps:\s+(\d+)", text)]
 cyc = re.search(r"CPU cycles/packet=([\d.]+) \(total cycles=(\d+) / total \w+ packets=(\d+)\) at (\d+) MHz", text)
 if len(pps) < 4 or cyc is None or int(cyc.group(3)) == 0:
     sys.exit(f"bench_worker.sh: testpmd {mode}: no rates or cycles in {log}")
+packets, mhz = int(cyc.group(3)), int(cyc.group(4))
 json.dump({"mpps": sum(pps[-2:]) / 1e6, "cycles_per_packet": float(cyc.group(1)),
-           "packets": int(cyc.group(3)), "busy_cycles": int(cyc.group(2)),
-           "tsc_mhz": int(cyc.group(4))}, open(out, "w"))
+           "cpu_cycles_per_packet": int(cpu_ns) * 1e-3 * mhz / packets,
+           "cpu_seconds": int(cpu_ns) * 1e-9, "packets": packets,
+           "busy_cycles": int(cyc.group(2)), "tsc_mhz": mhz}, open(out, "w"))
 EOF
 }
 
@@ -128,49 +134,46 @@ for r in $(seq "$REPS"); do
 		esac
 		python3 -c 'import json, sys
 j = json.load(open(sys.argv[1]))
-print("  rep %s %-13s %8.2f Mpps %8.2f cycles/packet" % (sys.argv[2], sys.argv[3], j["mpps"], j["cycles_per_packet"]))' "$out" "$r" "$c" >&2
+print("  rep %s %-13s %8.2f Mpps %8.2f cycles/packet (busy TSC) %8.2f (CPU time)" % (sys.argv[2], sys.argv[3], j["mpps"], j["cycles_per_packet"], j["cpu_cycles_per_packet"]))' "$out" "$r" "$c" >&2
 	done
 done
 
 python3 - "$T" "$REPS" "$CONFIGS" "$JSON" "$DURATION" "$CORES" <<'EOF'
-import json, os, platform, statistics, subprocess, sys
+import json, os, statistics, subprocess, sys
 tdir, reps, configs, out, duration, cores = sys.argv[1:]
 reps, configs = int(reps), configs.split()
 runs = {c: [json.load(open(os.path.join(tdir, f"{c}.{r}.json"))) for r in range(1, reps + 1)]
         for c in configs}
-med = {c: {k: statistics.median(x[k] for x in runs[c]) for k in ("mpps", "cycles_per_packet")}
+CPU, TSC = "cpu_cycles_per_packet", "cycles_per_packet"
+med = {c: {k: statistics.median(x[k] for x in runs[c]) for k in ("mpps", CPU, TSC)}
        for c in configs}
 # What the engine costs, and sluice without writing the frames that
 # net_null leaves empty (a NIC delivers them): per repetition, then median.
-derived = {
-    "engine (sluice - stamp)": [a["cycles_per_packet"] - b["cycles_per_packet"]
-                                for a, b in zip(runs["sluice"], runs["stamp"])],
-    "sluice - frame writes": [a["cycles_per_packet"] - (b["cycles_per_packet"] - c["cycles_per_packet"])
-                              for a, b, c in zip(runs["sluice"], runs["stamp"], runs["bare"])],
-}
-io, ms = med["io"]["cycles_per_packet"], med["macswap"]["cycles_per_packet"]
-try:
-    model = next(l.split(":", 1)[1].strip() for l in subprocess.run(
-        ["lscpu"], capture_output=True, text=True).stdout.splitlines() if l.startswith("Model name"))
-except Exception:
-    model = platform.processor()
-load = open("/proc/loadavg").read().split()[:3]
-print(f"\nworker benchmark, medians of {reps} x {duration}s; {model}, lcores {cores}, load average {' '.join(load)}")
-print(f"{'config':<24} {'Mpps':>8} {'cycles/pkt':>11} {'x io':>7} {'x macswap':>10}")
-rows = []
-for c in configs:
-    cpp = med[c]["cycles_per_packet"]
-    rows.append({"config": c, "mpps": med[c]["mpps"], "cycles_per_packet": cpp,
-                 "ratio_io": cpp / io, "ratio_macswap": cpp / ms})
-for name, vals in derived.items():
-    cpp = statistics.median(vals)
-    rows.append({"config": name, "mpps": None, "cycles_per_packet": cpp,
-                 "ratio_io": cpp / io, "ratio_macswap": cpp / ms})
+def derived(f):
+    return {k: statistics.median(f(*x, k) for x in zip(runs["sluice"], runs["stamp"], runs["bare"]))
+            for k in (CPU, TSC)}
+rows = [dict(config=c, **med[c]) for c in configs]
+rows.append(dict(config="engine (sluice-stamp)", mpps=None,
+                 **derived(lambda s, t, b, k: s[k] - t[k])))
+rows.append(dict(config="sluice w/o frame writes", mpps=None,
+                 **derived(lambda s, t, b, k: s[k] - (t[k] - b[k]))))
 for r in rows:
-    mpps = f"{r['mpps']:8.2f}" if r["mpps"] is not None else f"{'':8}"
-    print(f"{r['config']:<24} {mpps} {r['cycles_per_packet']:11.2f} {r['ratio_io']:7.2f} {r['ratio_macswap']:10.2f}")
-goal = med["sluice"]["cycles_per_packet"] / ms
-print(f"goal: sluice at most 2x macswap's cycles per packet: {goal:.2f}x ({'met' if goal <= 2 else 'not met'})")
+    for k, peer in ((CPU, "io"), (CPU, "macswap"), (TSC, "io"), (TSC, "macswap")):
+        r[f"{'cpu_' if k == CPU else ''}ratio_{peer}"] = r[k] / med[peer][k]
+lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines()
+model = next((l.split(":", 1)[1].strip() for l in lscpu if l.startswith("Model name")), "?")
+load = open("/proc/loadavg").read().split()[:3]
+print(f"\nworker benchmark: medians of {reps} x {duration} s; {model}, lcores {cores}, load average {' '.join(load)}")
+print("cycles/pkt: TSC cycles per packet of the forwarding thread's CPU time (others' time on")
+print("the core left out); busy TSC: as testpmd --record-core-cycles counts them.")
+print(f"{'':41}{'ratio (CPU time)':>17} {'ratio (busy TSC)':>17}")
+print(f"{'config':<24} {'Mpps':>7} {'cycles/pkt':>10} {'busy TSC':>9} {'x io':>7} {'x macswap':>9} {'x io':>7} {'x macswap':>9}")
+for r in rows:
+    mpps = f"{r['mpps']:7.2f}" if r["mpps"] is not None else f"{'':7}"
+    print(f"{r['config']:<24} {mpps} {r[CPU]:10.2f} {r[TSC]:9.2f} {r['cpu_ratio_io']:7.2f} "
+          f"{r['cpu_ratio_macswap']:9.2f} {r['ratio_io']:7.2f} {r['ratio_macswap']:9.2f}")
+goal = med["sluice"][CPU] / med["macswap"][CPU]
+print(f"goal, sluice at most 2x macswap's cycles per packet: {goal:.2f}x ({'met' if goal <= 2 else 'not met'})")
 json.dump({"reps": reps, "duration_s": float(duration), "lcores": cores, "cpu": model,
            "loadavg": [float(x) for x in load], "table": rows, "runs": runs,
            "sluice_over_macswap": goal}, open(out, "w"), indent=1)

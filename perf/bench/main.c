@@ -14,8 +14,10 @@
  *
  * so sluice - stamp is what the engine costs, and stamp - bare what
  * writing the frames costs. Each repetition runs for a fixed time after
- * a warm-up that fills the flow table; it reports packets per second and
- * busy TSC cycles per packet, as testpmd's --record-core-cycles does.
+ * a warm-up that fills the flow table; it reports packets per second,
+ * busy TSC cycles per packet (as testpmd's --record-core-cycles counts
+ * them) and TSC cycles per packet of the thread's CPU time, which leaves
+ * out the time other processes held the core.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -70,9 +72,14 @@ struct bench_rep {
 	uint64_t packets;
 	uint64_t busy_cycles;
 	uint64_t tsc;		/* from start to stop, wall clock */
-	double mpps;
-	double cpp;		/* busy cycles per packet */
+	uint64_t cpu_ns;	/* CPU time of the forwarding thread */
+	double mpps;		/* packets per wall-clock second */
+	double cpp;		/* busy TSC cycles per packet */
+	double cpp_cpu;		/* TSC cycles of CPU time per packet */
 };
+
+/* CPU time the forwarding thread ran, around the loop. */
+static uint64_t loop_cpu_ns;
 
 /* sluice-dp's global state, which its worker loop reads (dp.h). */
 struct dp dp;
@@ -256,16 +263,34 @@ static uint16_t stamp_rx(uint16_t port, uint16_t queue, struct rte_mbuf **pkts,
 	return n;
 }
 
-/* The lcore function of each mode. */
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * The lcore function of each mode. The machine may be shared: the
+ * thread's CPU time leaves out the time others ran on its core, which
+ * busy TSC cycles, like testpmd's, count.
+ */
 static int run_sluice(void *arg)
 {
+	uint64_t t0 = thread_cpu_ns();
+
 	dp_worker_loop(&dp, arg, true);
+	loop_cpu_ns = thread_cpu_ns() - t0;
 	return 0;
 }
 
 static int run_forward(void *arg)
 {
+	uint64_t t0 = thread_cpu_ns();
+
 	dp_worker_loop(&dp, arg, false);
+	loop_cpu_ns = thread_cpu_ns() - t0;
 	return 0;
 }
 
@@ -308,10 +333,13 @@ static void run_for(const struct bench_cfg *cfg, struct dp_worker *w,
 		r->packets += w->port[p].rx_packets;
 	r->busy_cycles = w->busy_cycles;
 	r->tsc = t1 - t0;
+	r->cpu_ns = loop_cpu_ns;
 	if (r->packets > 0) {
 		r->mpps = (double)r->packets * (double)rte_get_tsc_hz() /
 			  (double)r->tsc / 1e6;
 		r->cpp = (double)r->busy_cycles / (double)r->packets;
+		r->cpp_cpu = (double)r->cpu_ns * 1e-9 *
+			     (double)rte_get_tsc_hz() / (double)r->packets;
 	}
 }
 
@@ -354,8 +382,7 @@ static void outcomes_get(const struct dp_worker *w, struct bench_outcomes *o)
 
 static json_t *report_json(const struct bench_cfg *cfg,
 			   const struct bench_rep *reps, unsigned int n,
-			   double mpps, double cpp,
-			   const struct bench_outcomes *o)
+			   const double *med, const struct bench_outcomes *o)
 {
 	json_t *root = json_object(), *arr = json_array(), *out;
 
@@ -379,11 +406,14 @@ static json_t *report_json(const struct bench_cfg *cfg,
 							    (double)rte_get_tsc_hz()));
 		json_object_set_new(r, "mpps", json_real(reps[i].mpps));
 		json_object_set_new(r, "cycles_per_packet", json_real(reps[i].cpp));
+		json_object_set_new(r, "cpu_seconds", json_real((double)reps[i].cpu_ns * 1e-9));
+		json_object_set_new(r, "cpu_cycles_per_packet", json_real(reps[i].cpp_cpu));
 		json_array_append_new(arr, r);
 	}
 	json_object_set_new(root, "reps", arr);
-	json_object_set_new(root, "mpps", json_real(mpps));
-	json_object_set_new(root, "cycles_per_packet", json_real(cpp));
+	json_object_set_new(root, "mpps", json_real(med[0]));
+	json_object_set_new(root, "cycles_per_packet", json_real(med[1]));
+	json_object_set_new(root, "cpu_cycles_per_packet", json_real(med[2]));
 	if (o != NULL) {
 		out = json_object();
 		for (int k = 0; k < SL_OUT__COUNT; k++)
@@ -407,7 +437,7 @@ static json_t *report_json(const struct bench_cfg *cfg,
 static int measure(const struct bench_cfg *cfg, struct dp_worker *w)
 {
 	struct bench_rep reps[BENCH_REPS_MAX], warm;
-	double mv[BENCH_REPS_MAX], cv[BENCH_REPS_MAX], mpps, cpp;
+	double v[3][BENCH_REPS_MAX], med[3];
 	struct bench_outcomes o;
 	unsigned int n = 0;
 	int rc = 0;
@@ -420,18 +450,22 @@ static int measure(const struct bench_cfg *cfg, struct dp_worker *w)
 	}
 	for (; n < cfg->reps && !interrupted; n++) {
 		run_for(cfg, w, cfg->duration_s, &reps[n]);
-		mv[n] = reps[n].mpps;
-		cv[n] = reps[n].cpp;
-		printf("%-14s rep %u: %8.3f Mpps %8.2f cycles/packet (%" PRIu64 " packets in %.3f s)\n",
-		       cfg->label, n + 1, reps[n].mpps, reps[n].cpp, reps[n].packets,
-		       (double)reps[n].tsc / (double)rte_get_tsc_hz());
+		v[0][n] = reps[n].mpps;
+		v[1][n] = reps[n].cpp;
+		v[2][n] = reps[n].cpp_cpu;
+		printf("%-14s rep %u: %8.3f Mpps %8.2f cycles/packet, %8.2f on CPU time (%" PRIu64 " packets in %.3f s, %.3f s CPU)\n",
+		       cfg->label, n + 1, reps[n].mpps, reps[n].cpp,
+		       reps[n].cpp_cpu, reps[n].packets,
+		       (double)reps[n].tsc / (double)rte_get_tsc_hz(),
+		       (double)reps[n].cpu_ns * 1e-9);
 	}
 	if (n == 0)
 		return -1;
-	mpps = median(mv, n);
-	cpp = median(cv, n);
-	printf("%-14s median of %u: %.3f Mpps, %.2f cycles/packet (TSC %.0f MHz)\n",
-	       cfg->label, n, mpps, cpp, (double)rte_get_tsc_hz() / 1e6);
+	for (int k = 0; k < 3; k++)
+		med[k] = median(v[k], n);
+	printf("%-14s median of %u: %.3f Mpps, %.2f cycles/packet, %.2f on CPU time (TSC %.0f MHz)\n",
+	       cfg->label, n, med[0], med[1], med[2],
+	       (double)rte_get_tsc_hz() / 1e6);
 	if (cfg->mode == MODE_SLUICE) {
 		outcomes_get(w, &o);
 		printf("%-14s engine: %u flows in the table; passed %" PRIu64 ", dropped %" PRIu64
@@ -448,7 +482,7 @@ static int measure(const struct bench_cfg *cfg, struct dp_worker *w)
 		}
 	}
 	if (cfg->json != NULL) {
-		json_t *j = report_json(cfg, reps, n, mpps, cpp,
+		json_t *j = report_json(cfg, reps, n, med,
 					cfg->mode == MODE_SLUICE ? &o : NULL);
 
 		if (json_dump_file(j, cfg->json, JSON_INDENT(1)) < 0) {
