@@ -26,6 +26,7 @@ struct sl_bench_traffic {
 	uint8_t *frames;	/* n_flows frames of SL_BENCH_FRAME bytes */
 	uint32_t n_flows;
 	uint32_t cursor;	/* the frame the next packet gets */
+	uint64_t left;		/* packets until the run stops; 0: no limit */
 };
 
 /*
