@@ -89,12 +89,14 @@ struct dp dp;
 
 static volatile sig_atomic_t interrupted;
 
+/* SIGALRM: the end of a timed run on a single lcore. */
 static void on_alarm(int sig)
 {
 	(void)sig;
 	dp.quit = true;
 }
 
+/* SIGINT/SIGTERM: end this run and skip the rest. */
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -102,6 +104,7 @@ static void on_signal(int sig)
 	dp.quit = true;
 }
 
+/* Accepts stdout or stderr; prints the options. */
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -122,6 +125,7 @@ static void usage(FILE *f)
 		BENCH_CLASSES_MAX);
 }
 
+/* Accepts an option value; a number in [lo, hi] into out, or -1. */
 static int parse_num(const char *opt, const char *s, double lo, double hi,
 		     double *out)
 {
@@ -137,6 +141,7 @@ static int parse_num(const char *opt, const char *s, double lo, double hi,
 	return 0;
 }
 
+/* Accepts a --mode value; 0 with the mode set, or -1. */
 static int parse_mode(const char *s, enum bench_mode *mode)
 {
 	for (size_t i = 0; i < RTE_DIM(mode_names); i++) {
@@ -292,6 +297,7 @@ static uint16_t stamp_rx(uint16_t port, uint16_t queue, struct rte_mbuf **pkts,
 	return n;
 }
 
+/* CPU time of the calling thread, ns. */
 static uint64_t thread_cpu_ns(void)
 {
 	struct timespec ts;
@@ -385,6 +391,7 @@ static void run_for(const struct bench_cfg *cfg, struct dp_worker *w,
 	}
 }
 
+/* qsort order of doubles. */
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -392,6 +399,7 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* Accepts n >= 1 values (reordered); their median. */
 static double median(double *v, unsigned int n)
 {
 	qsort(v, n, sizeof(*v), cmp_double);
@@ -405,6 +413,7 @@ struct bench_outcomes {
 	uint32_t flows;
 };
 
+/* The engine counters of worker w, summed over its classes. */
 static void outcomes_get(const struct dp_worker *w, struct bench_outcomes *o)
 {
 	const struct sl_engine *e = w->eng;
@@ -422,6 +431,7 @@ static void outcomes_get(const struct dp_worker *w, struct bench_outcomes *o)
 	o->flows = sl_flowtab_count(e->ft);
 }
 
+/* Accepts n repetitions and their medians (Mpps, busy, CPU cycles). */
 static json_t *report_json(const struct bench_cfg *cfg,
 			   const struct bench_rep *reps, unsigned int n,
 			   const double *med, const struct bench_outcomes *o)
@@ -615,6 +625,7 @@ free_rs:
 	return rc;
 }
 
+/* The index of "--" in argv, or argc. */
 static int find_dashdash(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++)

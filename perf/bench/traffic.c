@@ -24,6 +24,7 @@
 #define PROTO_UDP	17
 #define PROTO_TCP	6
 
+/* UDP for even classes, TCP for odd ones. */
 static uint8_t class_proto(uint32_t i)
 {
 	return i % 2 == 0 ? PROTO_UDP : PROTO_TCP;
@@ -37,6 +38,7 @@ static const char *class_key(uint32_t i)
 	return i % 10 < 9 ? "src" : "dst";
 }
 
+/* Drop, mark or monitor, in turn. */
 static const char *class_exceed(uint32_t i)
 {
 	static const char *const act[] = { "drop", "{ mark: cs1 }", "monitor" };
@@ -54,6 +56,7 @@ static const char *class_limit(uint32_t i, enum sl_bench_mix mix)
 			    "rate: 100kpps, burst: 10000";
 }
 
+/* See bench.h; each class takes under 200 bytes of text. */
 char *sl_bench_policy(uint32_t n_classes, enum sl_bench_mix mix)
 {
 	size_t cap = 256 + (size_t)n_classes * 256, len;
@@ -62,7 +65,7 @@ char *sl_bench_policy(uint32_t n_classes, enum sl_bench_mix mix)
 	if (s == NULL)
 		return NULL;
 	len = (size_t)snprintf(s, cap, "version: 1\ndefault: pass\nclasses:\n");
-	for (uint32_t i = 0; i < n_classes; i++)
+	for (uint32_t i = 0; i < n_classes && len < cap; i++)
 		len += (size_t)snprintf(s + len, cap - len,
 			"  - name: c%u\n"
 			"    match: { proto: %s, src: 10.%u.0.0/16, dport: %u-%u }\n"
@@ -71,6 +74,10 @@ char *sl_bench_policy(uint32_t n_classes, enum sl_bench_mix mix)
 			i, class_proto(i) == PROTO_UDP ? "udp" : "tcp", i,
 			1000 + 10 * i, 1009 + 10 * i, class_key(i),
 			class_limit(i, mix), class_exceed(i));
+	if (len >= cap) {	/* cannot happen: 256 bytes a class is ample */
+		free(s);
+		return NULL;
+	}
 	return s;
 }
 
@@ -125,6 +132,7 @@ static uint64_t next_rand(uint64_t *x)
 	return *x;
 }
 
+/* See bench.h. */
 int sl_bench_traffic_build(struct sl_bench_traffic *t, uint32_t n_classes,
 			   uint32_t n_flows, int socket_id)
 {
@@ -164,6 +172,7 @@ int sl_bench_traffic_build(struct sl_bench_traffic *t, uint32_t n_classes,
 	return 0;
 }
 
+/* Accepts a built or zeroed t. */
 void sl_bench_traffic_free(struct sl_bench_traffic *t)
 {
 	rte_free(t->frames);
