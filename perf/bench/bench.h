@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * sluice-bench-worker: the dataplane's worker loop (dataplane/worker.h)
+ * on two net_null ports, with the frames of many flows written into the
+ * mbufs that net_null hands out, against a policy of many classes.
+ *
+ *   traffic.c - the policy text and the frame of every flow
+ *   main.c    - options, EAL, ports and worker, timed runs, report
+ */
+#ifndef SL_BENCH_H
+#define SL_BENCH_H
+
+#include <stdint.h>
+
+/* Every frame is this long: Ethernet + IPv4 + UDP/TCP + padding, no FCS. */
+#define SL_BENCH_FRAME		64
+
+/* How the classes' limits compare with what each flow offers. */
+enum sl_bench_mix {
+	SL_BENCH_CONFORM,	/* limits far above any flow's rate: all pass */
+	SL_BENCH_DROPS,		/* a quarter of the classes held to 20 pps */
+};
+
+/* The flows of a run: frames in the order the ports hand them out. */
+struct sl_bench_traffic {
+	uint8_t *frames;	/* n_flows frames of SL_BENCH_FRAME bytes */
+	uint32_t n_flows;
+	uint32_t cursor;	/* the frame the next packet gets */
+	uint64_t left;		/* packets until the run stops; 0: no limit */
+};
+
+/*
+ * The policy of n_classes classes for mix, as YAML text (free() it), or
+ * NULL when out of memory. Class i matches the flows that
+ * sl_bench_traffic_build() gives it and no other.
+ */
+char *sl_bench_policy(uint32_t n_classes, enum sl_bench_mix mix);
+
+/*
+ * Accepts n_flows >= n_classes; fills t with n_flows distinct flows
+ * spread evenly over the classes, in a fixed pseudo-random order.
+ * Returns 0 or -ENOMEM.
+ */
+int sl_bench_traffic_build(struct sl_bench_traffic *t, uint32_t n_classes,
+			   uint32_t n_flows, int socket_id);
+void sl_bench_traffic_free(struct sl_bench_traffic *t);
+
+#endif /* SL_BENCH_H */
