@@ -250,6 +250,12 @@ struct sl_engine *sl_engine_create(const char *name, uint32_t flow_capacity,
 	e->ft = sl_flowtab_create(name, flow_capacity, socket_id);
 	if (e->ft == NULL)
 		goto fail;
+	/* Seeded per engine, so workers sample at different packets. */
+	e->topk = sl_topk_create(SL_TOPK_CAP_DEFAULT, SL_TOPK_SAMPLE_DEFAULT,
+				 SL_TOPK_INTERVAL_DEFAULT_NS,
+				 (uint64_t)(uintptr_t)e, socket_id);
+	if (e->topk == NULL)
+		goto fail;
 	return e;
 
 fail:
@@ -262,6 +268,7 @@ void sl_engine_free(struct sl_engine *e)
 	if (e == NULL)
 		return;
 	sl_flowtab_free(e->ft);
+	sl_topk_free(e->topk);
 	rte_free(e->cls);
 	rte_free(e->overflow);
 	rte_free(e->overflow_gen);
@@ -396,6 +403,7 @@ void sl_engine_run(struct sl_engine *e, const struct sl_ruleset *rs,
 	int32_t pos[SL_ENGINE_BURST_MAX];
 	uint32_t n_ip = 0, n_keys = 0;
 
+	sl_topk_tick(e->topk, now_ns);
 	/* Parse; malformed and non-IP frames are decided here. */
 	for (uint16_t i = 0; i < n; i++) {
 		struct sl_pkt_meta *m = &meta[i];
@@ -456,6 +464,9 @@ void sl_engine_run(struct sl_engine *e, const struct sl_ruleset *rs,
 		const struct sl_class_rt *rt = &rs->rt[c];
 		struct sl_tb *b = bucket_get(e, pos[k], &keys[k], rt, now_ns);
 		uint64_t cost = rt->bits ? (uint64_t)pkts[i].wire_len * 8 : 1;
+
+		/* Offered, so before the verdict: dropped packets count too. */
+		sl_topk_offer(e->topk, &keys[k], pkts[i].wire_len);
 
 		if (sl_tb_conform(b, &rt->tb, now_ns, cost)) {
 			verdict[i] = SL_VERDICT_FORWARD;

@@ -26,6 +26,7 @@
 #include "pkt.h"
 #include "policy.h"
 #include "tbucket.h"
+#include "topk.h"
 
 #define SL_ENGINE_BURST_MAX	SL_CLASSIFY_BURST_MAX
 
@@ -136,6 +137,7 @@ struct sl_engine {
 	struct sl_counters *cls;	/* per slot */
 	struct sl_tb *overflow;		/* per slot: keys the table cannot hold */
 	uint32_t *overflow_gen;		/* per slot: generation overflow[] is for */
+	struct sl_topk *topk;		/* heaviest bucket keys by offered rate */
 	struct sl_engine_stats st;
 	int socket_id;
 };
@@ -171,10 +173,14 @@ sl_engine_class_counters(const struct sl_engine *e, const struct sl_ruleset *rs,
 	return &e->cls[rs->rt[i].slot];
 }
 
-/* Expire idle flow entries; call when the lcore has time. */
+/*
+ * Expire idle flow entries; call when the lcore has time. Also moves
+ * the top-talker interval on, so an idle worker publishes empty ones.
+ */
 static inline uint32_t sl_engine_expire(struct sl_engine *e, uint64_t now_ns,
 					uint32_t budget)
 {
+	sl_topk_tick(e->topk, now_ns);
 	return sl_flowtab_expire(e->ft, now_ns, budget);
 }
 

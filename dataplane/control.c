@@ -9,6 +9,7 @@
  *   policy.load  {"text", "name"}: compile, publish with RCU
  *   policy.show  the text and version in force
  *   stats        the counters, in the shape of the final report
+ *   top          {"class"?, "n"?}: heaviest bucket keys by offered rate
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -16,6 +17,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <arpa/inet.h>
 
 #include <rte_cycles.h>
 #include <rte_log.h>
@@ -138,6 +141,104 @@ static json_t *cmd_stats(struct dp *d, const struct sl_ctl_req *req)
 	return sl_ctl_reply_ok(req->id, r);
 }
 
+/* A bucket key as people read it, per the class's key type. */
+static void key_text(const struct sl_flow_key *k, const struct sl_class_rt *rt,
+		     char *buf, size_t len)
+{
+	int af = k->family == SL_FAMILY_IPV6 ? AF_INET6 : AF_INET;
+	unsigned int bits = af == AF_INET ? rt->prefix4 : rt->prefix6;
+	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+
+	switch (rt->key) {
+	case SL_KEY_SRC:
+	case SL_KEY_DST:
+		inet_ntop(af, rt->key == SL_KEY_SRC ? k->src : k->dst, a, sizeof(a));
+		if (bits == (af == AF_INET ? 32u : 128u))
+			snprintf(buf, len, "%s", a);
+		else
+			snprintf(buf, len, "%s/%u", a, bits);
+		break;
+	case SL_KEY_FLOW:
+		inet_ntop(af, k->src, a, sizeof(a));
+		inet_ntop(af, k->dst, b, sizeof(b));
+		snprintf(buf, len, af == AF_INET ? "%u %s:%u -> %s:%u" :
+			 "%u [%s]:%u -> [%s]:%u", k->proto, a, k->sport, b, k->dport);
+		break;
+	default:
+		snprintf(buf, len, "(whole class)");
+	}
+}
+
+static json_t *cmd_top(struct dp *d, const struct sl_ctl_req *req)
+{
+	const char *cls = NULL;
+	int n = 10;
+	struct sl_topk_snap *snaps[RTE_MAX_LCORE] = { 0 };
+	struct sl_topk_result *res = NULL;
+	uint32_t slot = SL_TOPK_ALL_CLASSES, *slot_to_class = NULL;
+	json_t *keys = NULL, *reply;
+	int got;
+
+	if (req->args != NULL &&
+	    json_unpack(req->args, "{s?s,s?i}", "class", &cls, "n", &n) != 0)
+		return sl_ctl_reply_err(req->id, "EINVAL", "top takes args {\"class\": string, \"n\": integer}");
+	if (n < 1 || n > 1000)
+		return sl_ctl_reply_err(req->id, "EINVAL", "top: n must be 1 to 1000");
+	pthread_mutex_lock(&d->ctl_lock);
+	slot_to_class = malloc(SL_SLOTS_MAX * sizeof(*slot_to_class));
+	res = calloc((size_t)n, sizeof(*res));
+	if (slot_to_class == NULL || res == NULL) {
+		reply = sl_ctl_reply_err(req->id, "ENOMEM", "out of memory");
+		goto out;
+	}
+	for (uint32_t i = 0; i < d->rs->n_classes; i++) {
+		slot_to_class[d->rs->rt[i].slot] = i;
+		if (cls != NULL && strcmp(cls, d->rs->policy->classes[i].name) == 0)
+			slot = d->rs->rt[i].slot;
+	}
+	if (cls != NULL && slot == SL_TOPK_ALL_CLASSES) {
+		reply = sl_ctl_reply_err(req->id, "ENOENT", "no class '%s' in policy version %" PRIu64,
+					 cls, d->rs->version);
+		goto out;
+	}
+	for (unsigned int w = 0; w < d->n_workers; w++) {
+		snaps[w] = sl_topk_snap_alloc(sl_topk_capacity(d->workers[w]->eng->topk));
+		if (snaps[w] == NULL) {
+			reply = sl_ctl_reply_err(req->id, "ENOMEM", "out of memory");
+			goto out;
+		}
+		sl_topk_snapshot(d->workers[w]->eng->topk, snaps[w]);	/* empty on error */
+	}
+	got = sl_topk_merge((const struct sl_topk_snap *const *)snaps, d->n_workers,
+			    slot, dp_clock_ns(&d->clock), res, (uint32_t)n);
+	if (got < 0) {
+		reply = sl_ctl_reply_err(req->id, "ENOMEM", "out of memory");
+		goto out;
+	}
+	keys = json_array();
+	for (int i = 0; i < got; i++) {
+		uint32_t c = slot_to_class[res[i].key.class_id];
+		char text[128];
+
+		/* A slot no class of this version holds: a class just removed. */
+		if (c >= d->rs->n_classes || d->rs->rt[c].slot != res[i].key.class_id)
+			continue;
+		key_text(&res[i].key, &d->rs->rt[c], text, sizeof(text));
+		json_array_append_new(keys, json_pack("{s:s,s:s,s:f,s:f,s:f,s:f,s:I}",
+			"class", d->rs->policy->classes[c].name, "key", text,
+			"pps", res[i].pps, "pps_lo", res[i].pps_lo, "pps_hi", res[i].pps_hi,
+			"bps", res[i].bps, "samples", (json_int_t)res[i].samples));
+	}
+	reply = sl_ctl_reply_ok(req->id, json_pack("{s:o}", "keys", keys));
+out:
+	pthread_mutex_unlock(&d->ctl_lock);
+	for (unsigned int w = 0; w < d->n_workers; w++)
+		free(snaps[w]);
+	free(res);
+	free(slot_to_class);
+	return reply;
+}
+
 static const struct {
 	const char *cmd;
 	json_t *(*fn)(struct dp *d, const struct sl_ctl_req *req);
@@ -147,6 +248,7 @@ static const struct {
 	{ "policy.load", cmd_policy_load },
 	{ "policy.show", cmd_policy_show },
 	{ "stats", cmd_stats },
+	{ "top", cmd_top },
 };
 
 static json_t *on_request(void *ctx, const struct sl_ctl_req *req)

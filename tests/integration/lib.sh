@@ -83,6 +83,25 @@ dp_stop() {
 	[ -s "$T/dp-report.json" ] || fail "no final report"
 }
 
+# sluiced_start [options...]: the daemon with private state and sockets,
+# talking to this test's sluice-dp. sluicectl talks to it through $SCTL.
+SLUICED=$BUILD/control/sluiced
+sluiced_start() {
+	"$SLUICED" --socket "$T/sluiced.sock" --dp-socket "$T/dp.sock" \
+		--state-dir "$T/state" --metrics none --log-stderr "$@" \
+		>"$T/sluiced.log" 2>&1 &
+	SLUICED_PID=$!
+	PIDS+=("$SLUICED_PID")
+	for _ in $(seq 1 100); do
+		[ -S "$T/sluiced.sock" ] && return 0
+		kill -0 "$SLUICED_PID" 2>/dev/null || { cat "$T/sluiced.log"; fail "sluiced exited"; }
+		sleep 0.1
+	done
+	cat "$T/sluiced.log"
+	fail "sluiced did not start within 10 s"
+}
+SCTL() { "$CTL" -s "$T/sluiced.sock" "$@"; }
+
 # sink_start SECONDS [FILTER]: count what reaches the inside host.
 sink_start() {
 	ip netns exec "$IN_NS" "$SINK" -i "$IN_IF" -t "$1" ${2:+-f "$2"} \

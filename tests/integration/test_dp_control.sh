@@ -60,6 +60,20 @@ passed=$(py "[c for c in j0['result']['classes'] if c['name'] == 'first'][0]['pa
 [ "$passed" -le 2 ] || fail "version 2 (1 pps) passed $passed of 500 in 0.5 s"
 log "ok: stats over the socket: class first passed $passed of 500 under version 2"
 
+# top: the three heavy sources among 200 light ones, while they send.
+$CTL policy.load "@$T/policy.yaml" >/dev/null || fail "reload version 1"
+gen --proto udp --dst "$IN_IP" --dport 5000 --sport 4000 \
+	--group heavy --src 10.11.0.1-10.11.0.3 --rate 6kpps \
+	--group light --src 10.12.0.1-10.12.0.200 --rate 2kpps \
+	--duration 4 --burst 64 &
+GEN_PID=$!
+sleep 3.5
+$CTL top '{"class": "first", "n": 3}' >"$T/top.json" || fail "top: $(cat "$T/top.json")"
+wait "$GEN_PID"
+py "sorted(k['key'] for k in j0['result']['keys'])" "$T/top.json" | grep -q "\['10.11.0.1', '10.11.0.2', '10.11.0.3'\]" ||
+	fail "top 3 are not the heavy sources: $(cat "$T/top.json")"
+log "ok: top finds the 3 heavy sources among 203: $(py "[(k['key'], round(k['pps'])) for k in j0['result']['keys']]" "$T/top.json")"
+
 # Garbage gets an error and the server keeps serving.
 $PY - "$T/dp.sock" <<'EOP'
 import socket, sys
