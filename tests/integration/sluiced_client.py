@@ -98,7 +98,7 @@ def cmd_call(argv):
         print(json.dumps(r))
     if expect is not None:
         try:
-            ok = eval(expect, {}, {"r": r})
+            ok = eval("(" + expect + "\n)", {}, {"r": r})
         except Exception as e:  # a missing key is a failed expectation
             ok = False
             expect += " (%s: %s)" % (type(e).__name__, e)
