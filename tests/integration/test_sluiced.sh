@@ -308,6 +308,33 @@ setpriv --reuid=nobody --regid=nogroup --clear-groups "$PY" "$T/client.py" call 
 	--quiet --expect "r['ok']" || fail "nobody in group nogroup was refused"
 stop_sluiced
 
+log "== a stored policy that no longer validates is served marked invalid"
+mkdir -m 750 "$T/state3"
+$PY - "$T/state3/policy.yaml" <<'EOF'
+import json, sys, zlib
+text = b"version: 1\nclasses:\n  - name: a\n    match: { payload: '^GET ' }\n"
+meta = {"version": 3, "source": "old.yaml", "length": len(text),
+        "crc32": "%08x" % zlib.crc32(text), "time": 1700000000, "uid": 0}
+with open(sys.argv[1], "wb") as f:
+    f.write(b"# sluice-store 1 " + json.dumps(meta).encode() + b"\n" + text)
+EOF
+STATE_SAVED=$STATE
+STATE=$T/state3
+start_sluiced
+grep -q "the stored policy version 3 (old.yaml) is no longer valid" "$T/sluiced.log" ||
+	fail "the invalid stored policy was not logged"
+expect status '{}' "r['result']['policy']['version'] == 3 and r['result']['policy']['valid'] is False and
+	'payload' in r['result']['policy']['error']"
+expect policy.show '{}' "r['result']['version'] == 3 and r['result']['valid'] is False"
+expect class.list '{}' "r['error']['code'] == 'EINVAL' and 'invalid' in r['error']['message']"
+expect policy.diff "{\"text\": \"@$DESIGN\"}" "r['error']['code'] == 'EINVAL'"
+curl -sf "http://127.0.0.1:$PORT/metrics" | grep -qxF 'sluice_policy_valid 0' || fail "metrics: valid not 0"
+expect policy.apply "{\"text\": \"@$DESIGN\"}" "r['result']['version'] == 4"
+expect status '{}' "r['result']['policy']['valid'] is True and r['result']['policy']['classes'] == 3"
+expect class.list '{}' "len(r['result']['classes']) == 3"
+stop_sluiced
+STATE=$STATE_SAVED
+
 log "== kill -9 in the middle of applies"
 for round in 1 2 3 4 5; do
 	start_sluiced
