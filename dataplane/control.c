@@ -80,6 +80,7 @@ static uint64_t now_us(void)
 static json_t *cmd_policy_load(struct dp *d, const struct sl_ctl_req *req)
 {
 	const char *text = NULL, *name = "policy";
+	json_int_t version = 0;
 	struct sl_diags diags;
 	struct sl_ruleset *next;
 	uint64_t t0, t1, t2;
@@ -88,10 +89,13 @@ static json_t *cmd_policy_load(struct dp *d, const struct sl_ctl_req *req)
 	char *copy;
 	json_t *reply;
 
-	if (json_unpack(req->args, "{s:s%,s?s}", "text", &text, &len,
-			"name", &name) != 0)
+	if (json_unpack(req->args, "{s:s%,s?s,s?I}", "text", &text, &len,
+			"name", &name, "version", &version) != 0 || version < 0)
 		return sl_ctl_reply_err(req->id, "EINVAL",
-			"policy.load needs args {\"text\": string, \"name\": string}");
+			"policy.load needs args {\"text\": string, \"name\": string, \"version\": integer (optional)}");
+	/* sluiced numbers versions; the dataplane takes its number so both say the same. */
+	if (version > 0)
+		d->next_version = (uint64_t)version;
 	copy = strndup(text, len);
 	if (copy == NULL)
 		return sl_ctl_reply_err(req->id, "ENOMEM", "out of memory");
