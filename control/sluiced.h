@@ -127,13 +127,14 @@ struct sld_applied {
 void sld_policy_init(struct sld *d);
 
 /*
- * Accepts policy text from a request, the name for diagnostics and the
- * store's record, and the peer's uid. Validates it, pushes it to the
- * dataplane when connected, persists it (docs/protocol.md, "Applying a
- * policy"). Returns NULL with out filled, or an error reply for req.
+ * Accepts policy text from a request (req->uid applies it), the file
+ * name its diagnostics name and the source the store records. Validates
+ * it, pushes it to the dataplane when connected, persists it
+ * (docs/protocol.md, "Applying a policy"). Returns NULL with out
+ * filled, or an error reply for req.
  */
 json_t *sld_apply(struct sld *d, const struct sl_ctl_req *req, const char *text,
-		  size_t len, const char *name, bool dry_run,
+		  size_t len, const char *name, const char *source, bool dry_run,
 		  struct sld_applied *out);
 
 /*
