@@ -102,6 +102,8 @@ struct sld {
 	struct sl_metrics *metrics;
 	struct sld_view view;
 	int64_t start_ms;
+	int64_t wd_ms;			/* WATCHDOG=1 every; 0: no watchdog */
+	int64_t next_wd_ms;
 	volatile int quit;
 };
 
@@ -109,6 +111,9 @@ struct sld {
 
 /* Log one line to syslog (and stderr when asked): prio is LOG_*. */
 void sld_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Accepts a daemon (as void *: the link's wait hook); WATCHDOG=1 if due. */
+void sld_watchdog(void *ctx);
 
 /* ---- sld_policy.c ---- */
 
