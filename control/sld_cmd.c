@@ -163,6 +163,7 @@ static json_t *status_policy(struct sld *d)
 	return o;
 }
 
+/* status: the path, the dataplane, the policy, uptime. */
 static json_t *cmd_status(struct sld *d, const struct sl_ctl_req *req, json_t **a)
 {
 	char reason[1200];
@@ -230,6 +231,7 @@ static const struct arg text_args[] = {
 	{ "dry_run", ARG_BOOL, false },
 };
 
+/* policy.check: validate only, nothing is kept. */
 static json_t *cmd_policy_check(struct sld *d, const struct sl_ctl_req *req,
 				json_t **a)
 {
@@ -247,6 +249,7 @@ static json_t *cmd_policy_check(struct sld *d, const struct sl_ctl_req *req,
 	return reply;
 }
 
+/* policy.apply: validate, push, persist (sld_apply). */
 static json_t *cmd_policy_apply(struct sld *d, const struct sl_ctl_req *req,
 				json_t **a)
 {
@@ -261,6 +264,7 @@ static json_t *cmd_policy_apply(struct sld *d, const struct sl_ctl_req *req,
 	return sl_ctl_reply_ok(req->id, applied_json(d, &out, dry));
 }
 
+/* policy.diff: the candidate against the current model. */
 static json_t *cmd_policy_diff(struct sld *d, const struct sl_ctl_req *req,
 			       json_t **a)
 {
@@ -280,6 +284,7 @@ static json_t *cmd_policy_diff(struct sld *d, const struct sl_ctl_req *req,
 	return sl_ctl_reply_ok(req->id, r);
 }
 
+/* policy.rollback: apply the store's rollback target again. */
 static json_t *cmd_policy_rollback(struct sld *d, const struct sl_ctl_req *req,
 				   json_t **a)
 {
@@ -317,6 +322,7 @@ static const struct arg name_arg[] = {
 	{ "name", ARG_STR, true },
 };
 
+/* class.list: every class of the current model. */
 static json_t *cmd_class_list(struct sld *d, const struct sl_ctl_req *req,
 			      json_t **a)
 {
@@ -349,6 +355,7 @@ static int find_class(struct sld *d, const struct sl_ctl_req *req,
 	return -1;
 }
 
+/* class.show: one class with its counters. */
 static json_t *cmd_class_show(struct sld *d, const struct sl_ctl_req *req,
 			      json_t **a)
 {
@@ -484,6 +491,7 @@ static const struct arg class_set_args[] = {
 	{ "exceed", ARG_STR_OR_OBJ, false },
 };
 
+/* class.set: change one class's limit or exceed, apply the rendering. */
 static json_t *cmd_class_set(struct sld *d, const struct sl_ctl_req *req,
 			     json_t **a)
 {
@@ -547,6 +555,7 @@ static json_t *stats_one(const struct sl_ctl_req *req, json_t *st, const char *n
 	return sl_ctl_reply_ok(req->id, st);
 }
 
+/* stats: fresh counters when the dataplane answers, else the last known. */
 static json_t *cmd_stats(struct sld *d, const struct sl_ctl_req *req, json_t **a)
 {
 	char err[SL_CTL_ERR_MAX];
@@ -574,6 +583,7 @@ static const struct arg top_args[] = {
 	{ "n", ARG_UINT, false },
 };
 
+/* top: the dataplane's answer, when it has one. */
 static json_t *cmd_top(struct sld *d, const struct sl_ctl_req *req, json_t **a)
 {
 	char err[SL_CTL_ERR_MAX];

@@ -55,12 +55,14 @@ static void store_log(void *arg, int prio, const char *msg)
 	syslog(prio, "store: %s", msg);
 }
 
+/* SIGTERM, SIGINT: leave the loop. */
 static void on_signal(int sig)
 {
 	(void)sig;
 	daemon_state.quit = 1;
 }
 
+/* Accepts a stream; the options and their defaults. */
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -266,6 +268,7 @@ static void stop(struct sld *d)
 	sl_store_close(d->store);
 }
 
+/* Options, logging, signals; start, run, stop. */
 int main(int argc, char **argv)
 {
 	struct sld *d = &daemon_state;
