@@ -149,6 +149,7 @@ void sl_dplink_drop(struct sl_dplink *l, int64_t now_ms, const char *fmt, ...)
 		close(l->fd);
 	l->fd = -1;
 	l->busy = false;
+	l->sync_out = NULL;
 	sl_ctl_rx_free(&l->rx);
 	sl_ctl_rx_init(&l->rx);
 	l->backoff_ms = sl_backoff_next(l->backoff_ms);
@@ -266,6 +267,11 @@ static int deliver(struct sl_dplink *l, int64_t now_ms)
 	}
 	l->busy = false;
 	sl_hb_reply(&l->hb, now_ms);
+	if (l->sync_out) {
+		*l->sync_out = rep;	/* the caller releases it */
+		l->sync_out = NULL;
+		return 1;
+	}
 	if (l->on_reply)
 		l->on_reply(l->ctx, l->cmd, &rep, now_ms);
 	sl_ctl_reply_release(&rep);
@@ -296,11 +302,16 @@ int sl_dplink_poll(struct sl_dplink *l, int64_t now_ms)
 	return 0;
 }
 
-/* Accepts a link with a request in flight; waits for it until its deadline. */
+/*
+ * Accepts a link with a request in flight; waits for it until its
+ * deadline, calling the wait hook at least every SL_DP_WAIT_TICK_MS so
+ * that a long wait (a large policy compiling) does not starve the
+ * daemon's watchdog.
+ */
 static int drain(struct sl_dplink *l, char *err, size_t errlen)
 {
 	struct pollfd p;
-	int64_t now;
+	int64_t now, left;
 	int rc;
 
 	while (l->busy) {
@@ -312,8 +323,11 @@ static int drain(struct sl_dplink *l, char *err, size_t errlen)
 		}
 		if (!l->busy)
 			break;
+		if (l->on_wait)
+			l->on_wait(l->ctx);
+		left = l->deadline_ms > now ? l->deadline_ms - now : 0;
 		p = (struct pollfd){ .fd = l->fd, .events = POLLIN };
-		rc = poll(&p, 1, (int)(l->deadline_ms > now ? l->deadline_ms - now : 0));
+		rc = poll(&p, 1, (int)(left < SL_DP_WAIT_TICK_MS ? left : SL_DP_WAIT_TICK_MS));
 		if (rc < 0 && errno != EINTR) {
 			rc = -errno;
 			sl_dplink_drop(l, sl_now_ms(), "poll: %s", strerror(-rc));
@@ -324,7 +338,7 @@ static int drain(struct sl_dplink *l, char *err, size_t errlen)
 	return 0;
 }
 
-/* Accepts a connected link; a blocking round trip. */
+/* Accepts a connected link; a blocking round trip, as a request in flight. */
 int sl_dplink_call(struct sl_dplink *l, const char *cmd, json_t *args,
 		   int timeout_ms, struct sl_ctl_reply *rep, char *err,
 		   size_t errlen)
@@ -343,11 +357,13 @@ int sl_dplink_call(struct sl_dplink *l, const char *cmd, json_t *args,
 		json_decref(args);
 		return rc;
 	}
-	rc = sl_ctl_call(l->fd, cmd, args, timeout_ms, rep, err, errlen);
+	rc = sl_dplink_send(l, cmd, args, sl_now_ms(), timeout_ms);
 	if (rc) {
-		sl_dplink_drop(l, sl_now_ms(), "%s", err);
+		snprintf(err, errlen, "%s", l->why);
 		return rc;
 	}
-	sl_hb_reply(&l->hb, sl_now_ms());
-	return 0;
+	l->sync_out = rep;	/* deliver() hands the reply here */
+	rc = drain(l, err, errlen);
+	l->sync_out = NULL;
+	return rc;
 }

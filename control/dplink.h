@@ -36,6 +36,7 @@
 #define SL_BACKOFF_MAX_MS	2000	/* delays double up to this */
 #define SL_DP_CONNECT_MS	100	/* connect() to a full backlog */
 #define SL_DP_HELLO_MS		500	/* dp.hello round trip */
+#define SL_DP_WAIT_TICK_MS	100	/* the wait hook's period in a blocking call */
 
 /* ---- Heartbeat -------------------------------------------------------- */
 
@@ -90,6 +91,9 @@ int sl_backoff_next(int prev_ms);
 typedef void sl_dplink_reply_fn(void *ctx, const char *cmd,
 				const struct sl_ctl_reply *rep, int64_t now_ms);
 
+/* Accepts the link's context; called while a blocking call waits. */
+typedef void sl_dplink_wait_fn(void *ctx);
+
 struct sl_dplink {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	int fd;				/* -1: not connected */
@@ -106,7 +110,9 @@ struct sl_dplink {
 	int64_t deadline_ms;
 	int timeout_ms;
 	struct sl_ctl_rx rx;
+	struct sl_ctl_reply *sync_out;	/* where a blocking call wants its reply */
 	sl_dplink_reply_fn *on_reply;
+	sl_dplink_wait_fn *on_wait;	/* may be NULL; set after init */
 	void *ctx;
 };
 
@@ -158,8 +164,9 @@ int sl_dplink_poll(struct sl_dplink *l, int64_t now_ms);
 /*
  * Accepts a connected link; a blocking round trip for cmd with args
  * (stolen) within timeout_ms, after waiting for the request in flight.
- * Returns 0 with rep filled (release it; rep->ok says the outcome), or
- * a negative errno with err saying why, after which the link is down.
+ * Calls l->on_wait every SL_DP_WAIT_TICK_MS while it waits. Returns 0
+ * with rep filled (release it; rep->ok says the outcome), or a negative
+ * errno with err saying why, after which the link is down.
  */
 int sl_dplink_call(struct sl_dplink *l, const char *cmd, json_t *args,
 		   int timeout_ms, struct sl_ctl_reply *rep, char *err,

@@ -26,12 +26,14 @@ struct sl_mono {
 	bool have_source;
 };
 
+/* Accepts two entries; tsearch order, by name. */
 static int cmp_ent(const void *a, const void *b)
 {
 	return strcmp(((const struct mono_ent *)a)->name,
 		      ((const struct mono_ent *)b)->name);
 }
 
+/* Accepts an entry; frees it and its name. */
 static void free_ent(void *p)
 {
 	struct mono_ent *e = p;
@@ -66,6 +68,7 @@ static void fold(struct mono_ent *e)
 	}
 }
 
+/* twalk_r visitor: folds each entry once. */
 static void fold_node(const void *node, VISIT which, void *arg)
 {
 	(void)arg;
@@ -90,6 +93,7 @@ struct oldest {
 	struct mono_ent *e;
 };
 
+/* twalk_r visitor: remembers the least recently updated entry. */
 static void oldest_node(const void *node, VISIT which, void *arg)
 {
 	struct mono_ent *e = *(struct mono_ent *const *)node;

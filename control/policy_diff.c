@@ -19,6 +19,7 @@ static bool same_array(const void *a, const void *b, uint32_t na, uint32_t nb,
 	return na == 0 || memcmp(a, b, na * sz) == 0;
 }
 
+/* Accepts two strings or NULLs; equal, NULL only to NULL. */
 static bool same_str(const char *a, const char *b)
 {
 	if (!a || !b)
@@ -42,12 +43,14 @@ static bool same_match(const struct sl_match *a, const struct sl_match *b)
 	       a->dscp == b->dscp && same_str(a->payload, b->payload);
 }
 
+/* Accepts two limits; every field equal. */
 static bool same_limit(const struct sl_limit *a, const struct sl_limit *b)
 {
 	return a->key == b->key && a->prefix_len == b->prefix_len &&
 	       a->unit == b->unit && a->rate == b->rate && a->burst == b->burst;
 }
 
+/* Accepts two exceed actions; every field equal. */
 static bool same_exceed(const struct sl_exceed *a, const struct sl_exceed *b)
 {
 	return a->action == b->action && a->dscp == b->dscp &&
@@ -84,6 +87,7 @@ static int cmp_prefix(const void *a, const void *b)
 	return memcmp(a, b, sizeof(struct sl_prefix));
 }
 
+/* Accepts two ranges; ordered by lo, then hi. */
 static int cmp_range(const void *a, const void *b)
 {
 	const struct sl_range *x = a, *y = b;
@@ -284,6 +288,7 @@ struct pairing {
 	bool *keep;		/* per class of to: not moved */
 };
 
+/* Accepts a pairing; frees its arrays. */
 static void pairing_free(struct pairing *pr)
 {
 	free(pr->old_of);

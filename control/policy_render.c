@@ -243,6 +243,7 @@ static void pair(struct rd *r, const char *k, const char *v)
 	scalar(r, v);
 }
 
+/* Accepts a style; starts a mapping ({a: b} when flow). */
 static void map_start(struct rd *r, bool flow)
 {
 	yaml_event_t ev;
@@ -255,6 +256,7 @@ static void map_start(struct rd *r, bool flow)
 	emit(r, &ev);
 }
 
+/* Ends the current mapping. */
 static void map_end(struct rd *r)
 {
 	yaml_event_t ev;
@@ -263,6 +265,7 @@ static void map_end(struct rd *r)
 	emit(r, &ev);
 }
 
+/* Accepts a style; starts a sequence ([a, b] when flow). */
 static void seq_start(struct rd *r, bool flow)
 {
 	yaml_event_t ev;
@@ -275,6 +278,7 @@ static void seq_start(struct rd *r, bool flow)
 	emit(r, &ev);
 }
 
+/* Ends the current sequence. */
 static void seq_end(struct rd *r)
 {
 	yaml_event_t ev;

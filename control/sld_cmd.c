@@ -106,12 +106,23 @@ static json_t *need_model(struct sld *d, const struct sl_ctl_req *req)
 	return NULL;
 }
 
-/* Accepts the outcome of an apply; the policy.apply result. */
-static json_t *applied_json(const struct sld_applied *a, bool dry_run)
+/*
+ * Accepts the outcome of an apply; the policy.apply result, with the
+ * path and, when the dataplane did not get the policy, why.
+ */
+static json_t *applied_json(struct sld *d, const struct sld_applied *a,
+			    bool dry_run)
 {
-	return json_pack("{s:I,s:I,s:b,s:b,s:f}", "version", (json_int_t)a->version,
-			 "classes", (json_int_t)a->classes, "dry_run", dry_run,
-			 "pushed", a->pushed, "apply_ms", a->apply_ms);
+	char reason[1200];
+	const char *path = sld_path(d, reason, sizeof(reason));
+	json_t *r;
+
+	r = json_pack("{s:I,s:I,s:b,s:b,s:f,s:s}", "version", (json_int_t)a->version,
+		      "classes", (json_int_t)a->classes, "dry_run", dry_run,
+		      "pushed", a->pushed, "apply_ms", a->apply_ms, "path", path);
+	if (r && !a->pushed && !dry_run)
+		json_object_set_new(r, "reason", json_string(reason));
+	return r;
 }
 
 /* ---- status ----------------------------------------------------------- */
@@ -152,6 +163,7 @@ static json_t *status_policy(struct sld *d)
 	return o;
 }
 
+/* status: the path, the dataplane, the policy, uptime. */
 static json_t *cmd_status(struct sld *d, const struct sl_ctl_req *req, json_t **a)
 {
 	char reason[1200];
@@ -219,6 +231,7 @@ static const struct arg text_args[] = {
 	{ "dry_run", ARG_BOOL, false },
 };
 
+/* policy.check: validate only, nothing is kept. */
 static json_t *cmd_policy_check(struct sld *d, const struct sl_ctl_req *req,
 				json_t **a)
 {
@@ -236,6 +249,7 @@ static json_t *cmd_policy_check(struct sld *d, const struct sl_ctl_req *req,
 	return reply;
 }
 
+/* policy.apply: validate, push, persist (sld_apply). */
 static json_t *cmd_policy_apply(struct sld *d, const struct sl_ctl_req *req,
 				json_t **a)
 {
@@ -244,12 +258,13 @@ static json_t *cmd_policy_apply(struct sld *d, const struct sl_ctl_req *req,
 	json_t *reply;
 
 	reply = sld_apply(d, req, json_string_value(a[0]), json_string_length(a[0]),
-			  str_or(a[1], "policy"), dry, &out);
+			  str_or(a[1], "policy"), str_or(a[1], "policy"), dry, &out);
 	if (reply)
 		return reply;
-	return sl_ctl_reply_ok(req->id, applied_json(&out, dry));
+	return sl_ctl_reply_ok(req->id, applied_json(d, &out, dry));
 }
 
+/* policy.diff: the candidate against the current model. */
 static json_t *cmd_policy_diff(struct sld *d, const struct sl_ctl_req *req,
 			       json_t **a)
 {
@@ -269,6 +284,7 @@ static json_t *cmd_policy_diff(struct sld *d, const struct sl_ctl_req *req,
 	return sl_ctl_reply_ok(req->id, r);
 }
 
+/* policy.rollback: apply the store's rollback target again. */
 static json_t *cmd_policy_rollback(struct sld *d, const struct sl_ctl_req *req,
 				   json_t **a)
 {
@@ -289,14 +305,15 @@ static json_t *cmd_policy_rollback(struct sld *d, const struct sl_ctl_req *req,
 		return sl_ctl_reply_errno(req->id, rc, "cannot read version %" PRIu64 ": %s",
 					  target, err);
 	snprintf(name, sizeof(name), "rollback to %" PRIu64, target);
-	reply = sld_apply(d, req, text, len, name, false, &out);
+	/* Diagnostics name the version's own source, should it no longer load. */
+	reply = sld_apply(d, req, text, len, meta.source, name, false, &out);
 	free(text);
 	if (reply)
 		return reply;
-	return sl_ctl_reply_ok(req->id, json_pack("{s:I,s:I,s:I,s:b,s:f}",
-		"version", (json_int_t)out.version, "restored", (json_int_t)target,
-		"classes", (json_int_t)out.classes, "pushed", out.pushed,
-		"apply_ms", out.apply_ms));
+	reply = applied_json(d, &out, false);
+	if (reply)
+		json_object_set_new(reply, "restored", json_integer((json_int_t)target));
+	return sl_ctl_reply_ok(req->id, reply);
 }
 
 /* ---- class.* ---------------------------------------------------------- */
@@ -305,6 +322,7 @@ static const struct arg name_arg[] = {
 	{ "name", ARG_STR, true },
 };
 
+/* class.list: every class of the current model. */
 static json_t *cmd_class_list(struct sld *d, const struct sl_ctl_req *req,
 			      json_t **a)
 {
@@ -337,6 +355,7 @@ static int find_class(struct sld *d, const struct sl_ctl_req *req,
 	return -1;
 }
 
+/* class.show: one class with its counters. */
 static json_t *cmd_class_show(struct sld *d, const struct sl_ctl_req *req,
 			      json_t **a)
 {
@@ -472,6 +491,7 @@ static const struct arg class_set_args[] = {
 	{ "exceed", ARG_STR_OR_OBJ, false },
 };
 
+/* class.set: change one class's limit or exceed, apply the rendering. */
 static json_t *cmd_class_set(struct sld *d, const struct sl_ctl_req *req,
 			     json_t **a)
 {
@@ -500,11 +520,11 @@ static json_t *cmd_class_set(struct sld *d, const struct sl_ctl_req *req,
 	if (!text)
 		return sl_ctl_reply_err(req->id, "EIO", "%s", err);
 	snprintf(name, sizeof(name), "class set %s", c.name);
-	reply = sld_apply(d, req, text, len, name, false, &out);
+	reply = sld_apply(d, req, text, len, name, name, false, &out);
 	free(text);
 	if (reply)
 		return reply;
-	reply = applied_json(&out, false);
+	reply = applied_json(d, &out, false);
 	if (reply && d->policy)
 		json_object_set_new(reply, "class", sl_class_json(&d->policy->classes[i],
 								  (uint32_t)i));
@@ -535,6 +555,7 @@ static json_t *stats_one(const struct sl_ctl_req *req, json_t *st, const char *n
 	return sl_ctl_reply_ok(req->id, st);
 }
 
+/* stats: fresh counters when the dataplane answers, else the last known. */
 static json_t *cmd_stats(struct sld *d, const struct sl_ctl_req *req, json_t **a)
 {
 	char err[SL_CTL_ERR_MAX];
@@ -562,6 +583,7 @@ static const struct arg top_args[] = {
 	{ "n", ARG_UINT, false },
 };
 
+/* top: the dataplane's answer, when it has one. */
 static json_t *cmd_top(struct sld *d, const struct sl_ctl_req *req, json_t **a)
 {
 	char err[SL_CTL_ERR_MAX];

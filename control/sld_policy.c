@@ -252,7 +252,7 @@ static json_t *push_commit(struct sld *d, const struct sl_ctl_req *req,
 
 /* Accepts a request's policy text; validate, push, persist. */
 json_t *sld_apply(struct sld *d, const struct sl_ctl_req *req, const char *text,
-		  size_t len, const char *name, bool dry_run,
+		  size_t len, const char *name, const char *source, bool dry_run,
 		  struct sld_applied *out)
 {
 	struct sl_diags *dg;
@@ -266,7 +266,7 @@ json_t *sld_apply(struct sld *d, const struct sl_ctl_req *req, const char *text,
 	if (len > SL_STORE_TEXT_MAX)
 		return sl_ctl_reply_err(req->id, "E2BIG", "policy text of %zu bytes exceeds the limit of %u",
 					len, SL_STORE_TEXT_MAX);
-	if (strlen(name) >= SL_STORE_SOURCE_MAX)
+	if (strlen(source) >= SL_STORE_SOURCE_MAX)
 		return sl_ctl_reply_err(req->id, "EINVAL", "name is longer than %d bytes",
 					SL_STORE_SOURCE_MAX - 1);
 	dg = malloc(sizeof(*dg));	/* 9 KB: not on the stack */
@@ -286,12 +286,12 @@ json_t *sld_apply(struct sld *d, const struct sl_ctl_req *req, const char *text,
 		sl_policy_free(p);
 		return NULL;
 	}
-	if (!fits_frame(text, len, name)) {
+	if (!fits_frame(text, len, source)) {
 		sl_policy_free(p);
 		return sl_ctl_reply_err(req->id, "E2BIG", "policy text of %zu bytes is too large to push to the dataplane in one message",
 					len);
 	}
-	reply = push_commit(d, req, text, len, name, out);
+	reply = push_commit(d, req, text, len, source, out);
 	if (reply) {
 		sl_policy_free(p);
 		sld_view_publish(d);
@@ -306,7 +306,7 @@ json_t *sld_apply(struct sld *d, const struct sl_ctl_req *req, const char *text,
 			 out->version, sl_dplink_up(&d->link) ? "the push failed" : d->link.why);
 	out->apply_ms = ms_since(&t0);
 	sld_log(LOG_NOTICE, "policy version %" PRIu64 " applied by uid %d from %s (%u classes)%s",
-		out->version, (int)req->uid, name, out->classes,
+		out->version, (int)req->uid, source, out->classes,
 		out->pushed ? "" : "; the dataplane gets it when it is back");
 	sld_view_publish(d);
 	return NULL;

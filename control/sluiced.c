@@ -55,12 +55,14 @@ static void store_log(void *arg, int prio, const char *msg)
 	syslog(prio, "store: %s", msg);
 }
 
+/* SIGTERM, SIGINT: leave the loop. */
 static void on_signal(int sig)
 {
 	(void)sig;
 	daemon_state.quit = 1;
 }
 
+/* Accepts a stream; the options and their defaults. */
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -161,6 +163,21 @@ static void make_socket_dir(const char *path)
 		sld_log(LOG_INFO, "created %s", dir);
 }
 
+/* Accepts the daemon; tells systemd it lives when half the timeout passed. */
+void sld_watchdog(void *ctx)
+{
+	struct sld *d = ctx;
+	int64_t now;
+
+	if (!d->wd_ms)
+		return;
+	now = sl_now_ms();
+	if (now < d->next_wd_ms)
+		return;
+	sd_notify(0, "WATCHDOG=1");
+	d->next_wd_ms = now + d->wd_ms;
+}
+
 /* Tells systemd the one-line state, e.g. after the path changed. */
 static void notify_status(struct sld *d, const char *extra)
 {
@@ -187,6 +204,8 @@ static int start(struct sld *d)
 	sld_policy_init(d);
 	if (sld_dp_init(d))
 		return -1;
+	/* Blocking calls to the dataplane keep the watchdog fed. */
+	d->link.on_wait = sld_watchdog;
 	make_socket_dir(d->sock_path);
 	d->srv = sl_ctl_server_create(d->sock_path, d->group, sld_handle, d);
 	if (!d->srv) {
@@ -215,13 +234,12 @@ static int start(struct sld *d)
 /* Accepts a started daemon; runs until SIGTERM or SIGINT. */
 static void run(struct sld *d)
 {
-	uint64_t wd_usec = 0;
-	int64_t now, next_wd = 0, wd_ms = 0;
 	const char *last_path = NULL;
+	uint64_t wd_usec = 0;
 	int rc;
 
 	if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec > 0)
-		wd_ms = (int64_t)(wd_usec / 2000);	/* half the timeout */
+		d->wd_ms = (int64_t)(wd_usec / 2000);	/* half the timeout */
 	notify_status(d, "READY=1\n");
 	while (!d->quit) {
 		rc = sl_ctl_server_poll(d->srv, SLD_LOOP_MS);
@@ -229,12 +247,8 @@ static void run(struct sld *d)
 			sld_log(LOG_ERR, "poll: %s", strerror(-rc));
 			break;
 		}
-		now = sl_now_ms();
-		sld_dp_tick(d, now);
-		if (wd_ms && now >= next_wd) {
-			sd_notify(0, "WATCHDOG=1");
-			next_wd = now + wd_ms;
-		}
+		sld_dp_tick(d, sl_now_ms());
+		sld_watchdog(d);
 		if (sld_path(d, NULL, 0) != last_path) {
 			last_path = sld_path(d, NULL, 0);
 			notify_status(d, NULL);
@@ -254,6 +268,7 @@ static void stop(struct sld *d)
 	sl_store_close(d->store);
 }
 
+/* Options, logging, signals; start, run, stop. */
 int main(int argc, char **argv)
 {
 	struct sld *d = &daemon_state;

@@ -102,6 +102,8 @@ struct sld {
 	struct sl_metrics *metrics;
 	struct sld_view view;
 	int64_t start_ms;
+	int64_t wd_ms;			/* WATCHDOG=1 every; 0: no watchdog */
+	int64_t next_wd_ms;
 	volatile int quit;
 };
 
@@ -109,6 +111,9 @@ struct sld {
 
 /* Log one line to syslog (and stderr when asked): prio is LOG_*. */
 void sld_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Accepts a daemon (as void *: the link's wait hook); WATCHDOG=1 if due. */
+void sld_watchdog(void *ctx);
 
 /* ---- sld_policy.c ---- */
 
@@ -127,13 +132,14 @@ struct sld_applied {
 void sld_policy_init(struct sld *d);
 
 /*
- * Accepts policy text from a request, the name for diagnostics and the
- * store's record, and the peer's uid. Validates it, pushes it to the
- * dataplane when connected, persists it (docs/protocol.md, "Applying a
- * policy"). Returns NULL with out filled, or an error reply for req.
+ * Accepts policy text from a request (req->uid applies it), the file
+ * name its diagnostics name and the source the store records. Validates
+ * it, pushes it to the dataplane when connected, persists it
+ * (docs/protocol.md, "Applying a policy"). Returns NULL with out
+ * filled, or an error reply for req.
  */
 json_t *sld_apply(struct sld *d, const struct sl_ctl_req *req, const char *text,
-		  size_t len, const char *name, bool dry_run,
+		  size_t len, const char *name, const char *source, bool dry_run,
 		  struct sld_applied *out);
 
 /*

@@ -117,7 +117,8 @@ expect policy.check '{"text": 5}' "r['error']['code'] == 'EINVAL'"
 log "== apply: good, bad, dry run"
 expect policy.apply "{\"text\": \"@$DESIGN\", \"name\": \"design.yaml\"}" \
 	"r['result']['version'] == 1 and r['result']['classes'] == 3 and
-	r['result']['pushed'] is False and r['result']['dry_run'] is False"
+	r['result']['pushed'] is False and r['result']['dry_run'] is False and
+	r['result']['path'] == 'down' and '$DPSOCK' in r['result']['reason']"
 expect policy.show '{}' "r['result']['version'] == 1 and r['result']['source'] == 'design.yaml' and
 	r['result']['uid'] == 0 and r['result']['applied_at'] > 1600000000 and $(text_is "$DESIGN")"
 expect policy.apply "{\"text\": \"@$TYPOS\", \"name\": \"typos.yaml\"}" \
