@@ -98,14 +98,16 @@ static double ms_since(const struct timespec *t0)
 }
 
 /*
- * Accepts policy text and its name. Sends policy.load; returns 1 when
+ * Accepts policy text, its name and version. Sends policy.load; returns 1 when
  * the dataplane took it, 0 when it refused (rep filled; release it), or
  * a negative errno when the link failed (now down, err says why).
  */
 static int push(struct sld *d, const char *text, size_t len, const char *name,
-		struct sl_ctl_reply *rep, char *err, size_t errlen)
+		uint64_t version, struct sl_ctl_reply *rep, char *err, size_t errlen)
 {
-	json_t *args = json_pack("{s:s%,s:s}", "text", text, len, "name", name);
+	/* The dataplane takes our version number, so both report the same. */
+	json_t *args = json_pack("{s:s%,s:s,s:I}", "text", text, len, "name", name,
+				 "version", (json_int_t)version);
 	json_t *v;
 	int rc;
 
@@ -172,7 +174,7 @@ static void push_back(struct sld *d)
 			 "the dataplane runs a policy that could not be persisted");
 		return;
 	}
-	if (push(d, text, len, meta.source, &rep, err, sizeof(err)) == 1) {
+	if (push(d, text, len, meta.source, meta.version, &rep, err, sizeof(err)) == 1) {
 		d->in_sync = true;
 		return;
 	}
@@ -220,7 +222,9 @@ static json_t *push_commit(struct sld *d, const struct sl_ctl_req *req,
 
 	out->pushed = false;
 	if (sl_dplink_up(&d->link)) {
-		rc = push(d, text, len, source, &rep, err, sizeof(err));
+		/* The number the store will give it: one above any it has held. */
+		rc = push(d, text, len, source, sl_store_version(d->store) + 1, &rep,
+			  err, sizeof(err));
 		if (rc == 0) {
 			d->apply_errors++;
 			sld_log(LOG_ERR, "the dataplane refused the policy from uid %d (%s): %s: %s; nothing changed",
@@ -338,7 +342,7 @@ static void reconcile_push(struct sld *d, const char *text, size_t len,
 	struct sl_ctl_reply rep;
 	int rc;
 
-	rc = push(d, text, len, meta->source, &rep, err, sizeof(err));
+	rc = push(d, text, len, meta->source, meta->version, &rep, err, sizeof(err));
 	if (rc < 0)
 		return;
 	if (rc == 0) {
