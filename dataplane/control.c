@@ -12,6 +12,7 @@
  *   top          {"class"?, "n"?}: heaviest bucket keys by offered rate
  */
 #include <errno.h>
+#include <grp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -263,9 +264,13 @@ static json_t *on_request(void *ctx, const struct sl_ctl_req *req)
 	return sl_ctl_reply_err(req->id, "ENOENT", "unknown command '%s'", req->cmd);
 }
 
-/* Make the socket's directory (/run/sluice) if it is missing: one level, 0750. */
+/*
+ * Make the socket's directory (/run/sluice) if it is missing: one level,
+ * 0750, group sluice when it exists, so the group can reach the socket.
+ */
 static void make_socket_dir(const char *path)
 {
+	struct group *g;
 	char dir[256];
 	char *slash;
 
@@ -274,8 +279,14 @@ static void make_socket_dir(const char *path)
 	if (slash == NULL || slash == dir)
 		return;
 	*slash = '\0';
-	if (mkdir(dir, 0750) == 0)
-		CONTROL_LOG(INFO, "created %s", dir);
+	if (mkdir(dir, 0750) != 0)
+		return;
+	g = getgrnam("sluice");
+	if (g != NULL && chown(dir, (uid_t)-1, g->gr_gid) != 0)
+		CONTROL_LOG(WARNING, "created %s, but cannot give it to group sluice: %s",
+			    dir, strerror(errno));
+	else
+		CONTROL_LOG(INFO, "created %s%s", dir, g ? " (group sluice)" : "");
 }
 
 int dp_control_open(struct dp *d)
