@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The lab demo: installs what is needed, builds, then runs sluice-dp
-# between two namespaced hosts under deploy/examples/lab-policy.yaml,
-# drives it with sluice-gen and prints, per class, what was offered,
-# what the policy allows, and what reached the inside host.
+# between two namespaced hosts and sluiced beside it, as the systemd
+# units would (sockets and state in a private directory here), applies
+# deploy/examples/lab-policy.yaml through sluicectl, drives the dataplane
+# with sluice-gen and prints, per class, what was offered, what the
+# policy allows, and what reached the inside host.
 #
 #   bash deploy/demo.sh [--no-setup] [--seconds N]
 set -euo pipefail
@@ -27,10 +29,12 @@ meson compile -C build >/dev/null
 LAB=sldemo
 POLICY=deploy/examples/lab-policy.yaml
 T=$(mktemp -d /tmp/sluice-demo.XXXXXX)
-DP_PID= SINK_PID=
+DP_PID= SINK_PID= SLUICED_PID=
+CTL="build/control/sluicectl -s $T/sluiced.sock"
 cleanup() {
 	set +e
 	[ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null
+	[ -n "$SLUICED_PID" ] && kill "$SLUICED_PID" 2>/dev/null
 	[ -n "$DP_PID" ] && kill "$DP_PID" 2>/dev/null && wait "$DP_PID" 2>/dev/null
 	bash deploy/lab.sh down "$LAB"
 	rm -rf "$T"
@@ -41,15 +45,22 @@ echo "== lab: outside host -- sluice-dp -- inside host (namespaces $LAB-*)"
 bash deploy/lab.sh up "$LAB"
 eval "$(bash deploy/lab.sh env "$LAB")"
 
-echo "== sluice-dp on the gateway, policy $POLICY"
+echo "== sluice-dp on the gateway, sluiced beside it"
 build/control/sluicectl policy check "$POLICY"
 ip netns exec "$GW_NS" build/dataplane/sluice-dp -l 1 --no-pci --file-prefix "$LAB-dp" \
 	--socket-mem 256 --vdev "net_af_packet0,iface=$GW_OUT_IF" \
 	--vdev "net_af_packet1,iface=$GW_IN_IF" \
-	-- --policy "$POLICY" --flows 65536 --report-json "$T/dp.json" >"$T/dp.log" 2>&1 &
+	-- --policy "$POLICY" --flows 65536 --report-json "$T/dp.json" \
+	--ctl-socket "$T/dp.sock" >"$T/dp.log" 2>&1 &
 DP_PID=$!
 for _ in $(seq 100); do grep -q 'polling queue' "$T/dp.log" && break; sleep 0.1; done
 grep -q 'polling queue' "$T/dp.log" || { cat "$T/dp.log"; exit 1; }
+build/control/sluiced --socket "$T/sluiced.sock" --dp-socket "$T/dp.sock" \
+	--state-dir "$T/state" --metrics 127.0.0.1:19477 >"$T/sluiced.log" 2>&1 &
+SLUICED_PID=$!
+for _ in $(seq 50); do [ -S "$T/sluiced.sock" ] && break; sleep 0.1; done
+$CTL policy apply "$POLICY"
+$CTL status
 
 ip netns exec "$IN_NS" build/tests/sluice-sink -i "$IN_IF" -t 600 >"$T/sink.json" 2>"$T/sink.log" &
 SINK_PID=$!
@@ -67,6 +78,13 @@ ip netns exec "$OUT_NS" build/perf/sluice-gen -l 0 --no-pci --file-prefix "$LAB-
 	--duration "$SECS" --burst 64 >"$T/gen.json" 2>"$T/gen.log" || { cat "$T/gen.log"; exit 1; }
 sleep 0.5
 kill -TERM "$SINK_PID"; wait "$SINK_PID" || true; SINK_PID=
+sleep 1.2	# sluiced reads the counters every second
+echo
+echo "== sluicectl stats"
+$CTL stats
+echo
+echo "== Prometheus metrics (sluiced, http://127.0.0.1:19477/metrics), excerpt"
+/usr/bin/python3 -c 'import urllib.request; print("\n".join(l for l in urllib.request.urlopen("http://127.0.0.1:19477/metrics", timeout=5).read().decode().splitlines() if l.startswith(("sluice_class_packets_total", "sluice_policy_version", "sluice_dataplane_up"))))' || true
 kill -TERM "$DP_PID"; wait "$DP_PID" || true; DP_PID=
 
 echo
