@@ -77,7 +77,7 @@ json_t *dp_stats_json(const struct dp *d)
 {
 	struct sl_engine_stats es;
 	json_t *root = json_object(), *classes = json_array();
-	json_t *dflt, *mal, *reasons, *ports, *flows;
+	json_t *dflt, *mal, *reasons, *ports, *flows, *lcores;
 	uint64_t used = 0, cap = 0, full = 0;
 
 	for (uint32_t c = 0; c < d->rs->n_classes; c++) {
@@ -139,6 +139,15 @@ json_t *dp_stats_json(const struct dp *d)
 		"packets", (json_int_t)es.non_ip, "bytes", (json_int_t)es.non_ip_bytes));
 	json_object_set_new(root, "ports", ports);
 	json_object_set_new(root, "flows", flows);
+	/* Cycles as counted; sluiced turns two samples into a busy ratio. */
+	lcores = json_array();
+	for (unsigned int i = 0; i < d->n_workers; i++)
+		json_array_append_new(lcores, json_pack("{s:i,s:I,s:I,s:I}",
+			"lcore", (int)d->workers[i]->lcore_id,
+			"busy_cycles", (json_int_t)d->workers[i]->busy_cycles,
+			"total_cycles", (json_int_t)d->workers[i]->total_cycles,
+			"polls", (json_int_t)d->workers[i]->polls));
+	json_object_set_new(root, "lcores", lcores);
 	return root;
 }
 
