@@ -120,9 +120,11 @@ sink_wait() {
 }
 
 # gen [sluice-gen options...]: send from the outside host to the inside
-# host's MAC; the JSON report lands in $T/gen.json.
+# host's MAC; the JSON report lands in $T/gen.json. GEN_NICE lowers its
+# priority: on two cores its busy pacing loop otherwise delays the
+# control plane, which on a gateway has cores of its own.
 gen() {
-	ip netns exec "$OUT_NS" "$GEN" -l 0 --no-pci --file-prefix "$LAB-gen" \
+	ip netns exec "$OUT_NS" nice -n "${GEN_NICE:-0}" "$GEN" -l 0 --no-pci --file-prefix "$LAB-gen" \
 		--socket-mem 128 --log-level '*:warning' \
 		--vdev "net_af_packet0,iface=$OUT_IF" \
 		-- --port 0 --src-mac "$OUT_MAC" --dst-mac "$IN_MAC" --quiet "$@" \

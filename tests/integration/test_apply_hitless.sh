@@ -61,7 +61,7 @@ ip netns exec "$IN_NS" tcpdump -i "$IN_IF" -w "$T/set.pcap" -U -n \
 TCPDUMP_PID=$!
 PIDS+=("$TCPDUMP_PID")
 sleep 1
-gen --src 10.77.0.9 --dst "$IN_IP" --proto udp --sport 4000 --dport 5000 \
+GEN_NICE=10 gen --src 10.77.0.9 --dst "$IN_IP" --proto udp --sport 4000 --dport 5000 \
 	--rate 2kpps --duration 5 --burst 64 &
 GEN_PID=$!
 sleep 3
