@@ -81,7 +81,7 @@ fi
 # One Check binary: each of its checks counts as a test.
 run_unit() {	# run_unit BINARY LABEL
 	local bin=$1 label=$2 log rc line checks fails errs
-	log="$LOGDIR/$label.log"
+	log="$LOGDIR/unit-$label.log"
 	CK_DEFAULT_TIMEOUT=600 timeout 900 "$bin" >"$log" 2>&1
 	rc=$?
 	line=$(grep -E '^[0-9]+%: Checks: ' "$log" | tail -1)

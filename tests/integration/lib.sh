@@ -199,3 +199,25 @@ expect_all_of_group() {
 	[ "$total" -eq "$sent" ] || fail "group $group: sent $sent, received $total"
 	log "ok: group $group sent $sent from $# sources, received all $total"
 }
+
+# churn_policy N FILE: version N of the policy the reload tests cycle
+# through: class "limited" (RATE pps, BURST per source, 10.77/16 and
+# 10.78/16 to UDP 5000) stays, a class appears and disappears, another
+# changes name and rate. Written whole, then renamed into place, so a
+# reader never sees half a file.
+churn_policy() {
+	cat >"$2.new" <<EOP
+version: 1
+default: pass
+classes:
+$( [ $(($1 % 2)) -eq 0 ] && printf '  - name: toggled-%s\n    match: { proto: tcp, dport: 9 }\n' "$1")
+  - name: limited
+    match: { proto: udp, src: [10.77.0.0/16, 10.78.0.0/16], dport: 5000 }
+    limit: { key: src, rate: ${RATE}pps, burst: $BURST }
+    exceed: drop
+  - name: other-$(($1 % 3))
+    match: { proto: udp, dport: 6000 }
+    limit: { key: src, rate: $((100 + $1))pps, burst: 10 }
+EOP
+	mv "$2.new" "$2"
+}

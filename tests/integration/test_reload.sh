@@ -9,24 +9,7 @@ need_root
 lab_up
 
 RATE=500 BURST=50 TOL=2
-write_policy() {	# write_policy N: version N of the policy
-	local extra_rate=$((100 + $1))
-	cat >"$T/policy.new" <<EOP
-version: 1
-default: pass
-classes:
-$( [ $(($1 % 2)) -eq 0 ] && printf '  - name: toggled-%s\n    match: { proto: tcp, dport: 9 }\n' "$1")
-  - name: limited
-    match: { proto: udp, src: [10.77.0.0/16, 10.78.0.0/16], dport: 5000 }
-    limit: { key: src, rate: ${RATE}pps, burst: $BURST }
-    exceed: drop
-  - name: other-$(($1 % 3))
-    match: { proto: udp, dport: 6000 }
-    limit: { key: src, rate: ${extra_rate}pps, burst: 10 }
-EOP
-	mv "$T/policy.new" "$T/policy.yaml"	# atomic: a reload never reads half a file
-}
-write_policy 0
+churn_policy 0 "$T/policy.yaml"
 dp_start "$T/policy.yaml"
 sink_start 60 "udp"
 
@@ -44,7 +27,7 @@ for v in $(seq 1 50); do
 	if [ "$v" -eq 25 ]; then
 		printf 'version: 1\nclasses:\n  - name: broken\n    limit: { rate: 0pps }\n' >"$T/policy.yaml"
 	else
-		write_policy "$v"
+		churn_policy "$v" "$T/policy.yaml"
 	fi
 	kill -HUP "$DP_PID"
 	sleep 0.1
