@@ -1576,3 +1576,15 @@ void sl_ctl_server_free(struct sl_ctl_server *srv)
 		unlink(srv->path);
 	free(srv);
 }
+
+json_t *sl_ctl_diags_json(const struct sl_diags *d)
+{
+	json_t *a = json_array();
+
+	for (uint32_t i = 0; a != NULL && i < d->n; i++)
+		json_array_append_new(a, json_pack("{s:s,s:i,s:i,s:s}",
+			"file", d->file, "line", (int)d->diag[i].pos.line,
+			"column", (int)d->diag[i].pos.col,
+			"message", d->diag[i].msg));
+	return a;
+}

@@ -24,6 +24,8 @@
 
 #include <jansson.h>
 
+#include "policy.h"
+
 #define SL_CTL_VERSION		1
 #define SL_CTL_MSG_MAX		(16u << 20)	/* bytes of JSON in one frame */
 #define SL_CTL_HDR_LEN		4		/* big-endian length prefix */
@@ -202,6 +204,12 @@ void sl_ctl_reply_release(struct sl_ctl_reply *rep);
  */
 int sl_ctl_call(int fd, const char *cmd, json_t *args, int timeout_ms,
 		struct sl_ctl_reply *out, char *err, size_t errlen);
+
+/*
+ * The "diagnostics" member of an error reply for a refused policy:
+ * [{"file", "line", "column", "message"}], one per diagnostic kept.
+ */
+json_t *sl_ctl_diags_json(const struct sl_diags *d);
 
 /* Errno name for err (sign ignored), e.g. "EINVAL"; "EIO" if unknown. */
 const char *sl_ctl_errno_name(int err);

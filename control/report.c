@@ -7,26 +7,19 @@
 #include <string.h>
 
 #include "cli.h"
+#include "ctlproto.h"
 #include "report.h"
 
 int report_policy_refused(const struct cli_ctx *ctx, const struct sl_diags *d,
 			  int rc)
 {
-	json_t *arr;
-
 	if (!ctx->json) {
 		sl_diags_print(d, stderr);
 		return CLI_FAIL;
 	}
-	arr = json_array();
-	for (uint32_t i = 0; i < d->n; i++)
-		json_array_append_new(arr, json_pack("{s:s,s:I,s:I,s:s}",
-			"file", d->file, "line", (json_int_t)d->diag[i].pos.line,
-			"column", (json_int_t)d->diag[i].pos.col,
-			"message", d->diag[i].msg));
 	cli_json_print(json_pack("{s:b,s:s,s:o,s:I}", "valid", 0,
 		"error", rc == -EINVAL ? "policy refused" : strerror(-rc),
-		"diagnostics", arr, "more", (json_int_t)d->dropped));
+		"diagnostics", sl_ctl_diags_json(d), "more", (json_int_t)d->dropped));
 	return CLI_FAIL;
 }
 

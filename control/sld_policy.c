@@ -31,15 +31,7 @@
 /* Accepts diagnostics; the protocol's diagnostics array. */
 json_t *sld_diags_json(const struct sl_diags *diags)
 {
-	json_t *a = json_array();
-	uint32_t i;
-
-	for (i = 0; a && i < diags->n; i++)
-		json_array_append_new(a, json_pack("{s:s,s:i,s:i,s:s}",
-			"file", diags->file, "line", (int)diags->diag[i].pos.line,
-			"column", (int)diags->diag[i].pos.col,
-			"message", diags->diag[i].msg));
-	return a;
+	return sl_ctl_diags_json(diags);
 }
 
 /* Accepts diagnostics; "file:line:col: msg" of the first, into buf. */

@@ -58,18 +58,6 @@ static json_t *cmd_ping(struct dp *d, const struct sl_ctl_req *req)
 		"policy_version", (json_int_t)d->rs->version, "polls", polls));
 }
 
-static json_t *diags_json(const struct sl_diags *diags)
-{
-	json_t *arr = json_array();
-
-	for (uint32_t i = 0; i < diags->n; i++)
-		json_array_append_new(arr, json_pack("{s:s,s:i,s:i,s:s}",
-			"file", diags->file, "line", (int)diags->diag[i].pos.line,
-			"column", (int)diags->diag[i].pos.col,
-			"message", diags->diag[i].msg));
-	return arr;
-}
-
 static uint64_t now_us(void)
 {
 	struct timespec ts;
@@ -106,7 +94,7 @@ static json_t *cmd_policy_load(struct dp *d, const struct sl_ctl_req *req)
 		free(copy);
 		reply = sl_ctl_reply_err(req->id, "EINVAL", "%s", err);
 		json_object_set_new(json_object_get(reply, "error"), "diagnostics",
-				    diags_json(&diags));
+				    sl_ctl_diags_json(&diags));
 		CONTROL_LOG(WARNING, "%s; version %" PRIu64 " stays in force", err,
 			    d->rs->version);
 		return reply;
