@@ -1500,7 +1500,7 @@ static uint32_t hashed_rules(const struct sl_classifier *c)
 	return i4.hash_rules + i6.hash_rules;
 }
 
-/* Accepts a random policy and packets for it; one split against the reference. */
+/* Accepts a random policy and packets for it; checks one split. */
 static void diff_split(struct rng *r, const struct rpolicy *rp, uint64_t pol,
 		       uint32_t d, const struct sl_pkt_meta *pk,
 		       const uint32_t *want, struct diff_stats *st)
@@ -2093,7 +2093,7 @@ END_TEST
 
 /* ---- (4) every burst size ---- */
 
-/* Accepts packets for a policy; bursts of every size agree with the reference. */
+/* Accepts packets for a policy; bursts of every size match the reference. */
 static void bursts_check(const struct sl_policy *p,
 			 const struct sl_classify_opts *o, const char *split,
 			 const struct sl_pkt_meta *const *mp, uint32_t total)
