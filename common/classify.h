@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * L3/L4 classification: which class of a policy a packet belongs to,
- * first match wins. Built from a policy off the fast path (DPDK's
- * rte_acl, one context per address family); read-only afterwards, so
- * any number of lcores may classify with one classifier at once.
+ * first match wins. Built from a policy off the fast path; read-only
+ * afterwards, so any number of lcores may classify with one classifier
+ * at once. Per address family, rules that are exact under a mask shared
+ * by many rules go to hash tables (DPDK's rte_hash, one per mask), the
+ * rest to an rte_acl context (docs/decisions/0006-classifier-build.md).
  *
  * Needs an initialised EAL (rte_acl allocates with rte_malloc); offline
  * users initialise one with --no-huge --no-shconf.
@@ -30,7 +32,24 @@
 #define SL_CLASSIFY_CLASS_RULES_MAX	65536	/* one class, one family */
 #define SL_CLASSIFY_RULES_MAX		(1u << 20) /* all classes, both families */
 
+/* Hash tables per address family, at most. */
+#define SL_CLASSIFY_HASH_TABLES_MAX	8
+
 struct sl_classifier;
+
+/*
+ * How a build splits rules between hash tables and rte_acl. Every hash
+ * table costs each packet of its family one lookup; every rule left to
+ * rte_acl costs build time.
+ */
+struct sl_classify_opts {
+	uint32_t hash_tables;		/* per family, <= ..._HASH_TABLES_MAX */
+	uint32_t hash_rules_min;	/* a mask with fewer rules stays in rte_acl */
+};
+
+/* What sl_classifier_build() uses. */
+#define SL_CLASSIFY_HASH_TABLES		4
+#define SL_CLASSIFY_HASH_RULES_MIN	64
 
 /*
  * Build a classifier for the L3/L4 match fields of every class of p
@@ -40,10 +59,35 @@ struct sl_classifier;
 struct sl_classifier *sl_classifier_build(const struct sl_policy *p,
 					  int socket_id, char *err,
 					  size_t errlen);
+
+/* The same with a split of one's own (tests, benchmarks); NULL: default. */
+struct sl_classifier *sl_classifier_build_opts(const struct sl_policy *p,
+					       int socket_id,
+					       const struct sl_classify_opts *o,
+					       char *err, size_t errlen);
 void sl_classifier_free(struct sl_classifier *c);
 
-/* ACL rules built for family SL_FAMILY_IPV4 or SL_FAMILY_IPV6. */
+/*
+ * Rules (combinations of a class's lists) built for family
+ * SL_FAMILY_IPV4 or SL_FAMILY_IPV6, in hash tables and rte_acl together.
+ */
 uint32_t sl_classifier_rules(const struct sl_classifier *c, uint8_t family);
+
+/* Wall-clock nanoseconds that building c took, for callers to report. */
+uint64_t sl_classifier_build_ns(const struct sl_classifier *c);
+
+/* Where one family's rules went. */
+struct sl_classifier_info {
+	uint32_t rules;		/* as sl_classifier_rules() */
+	uint32_t hash_tables;
+	uint32_t hash_rules;	/* rules in hash tables */
+	uint32_t acl_rules;	/* rules in the rte_acl context */
+	uint32_t acl_fields;	/* fields of that context, proto included */
+};
+
+/* Fills *info for family SL_FAMILY_IPV4 or SL_FAMILY_IPV6. */
+void sl_classifier_info(const struct sl_classifier *c, uint8_t family,
+			struct sl_classifier_info *info);
 
 /*
  * Classify n (<= SL_CLASSIFY_BURST_MAX) parsed packets: out[i] is the

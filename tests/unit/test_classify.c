@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Classifier tests: table-driven cases per match field, a differential
- * test of the rte_acl classifier against the linear reference on random
- * policies and packets, 10,000-class policies, and every burst size.
+ * test of the classifier against the linear reference on random policies
+ * and packets, 10,000-class policies, and every burst size; each in the
+ * default split of rules between hash tables and rte_acl and in others.
  *
  * SL_TEST_SEED=N repeats a differential run; SL_TEST_POLICIES=N changes
- * how many random policies it tries.
+ * how many random policies it tries; SL_TEST_SPLIT=0 or 1 builds them
+ * all in the default split or all hashed, not in turn.
  */
 #include <arpa/inet.h>
 #include <check.h>
@@ -184,16 +186,42 @@ static void mpolicy(struct hpolicy *hp, const struct mspec *ms, uint32_t n)
 		mclass(&ms[i], &hp->cls[i], &hp->store[i], i);
 }
 
-/* Accepts a policy that must build; returns its classifier. */
-static struct sl_classifier *must_build(const struct sl_policy *p)
+/*
+ * The splits between hash tables and rte_acl that the classifier is held
+ * to: its default, rte_acl alone, and a hash table for every mask.
+ */
+static const struct sl_classify_opts opt_acl = { .hash_tables = 0 };
+static const struct sl_classify_opts opt_hash = {
+	.hash_tables = SL_CLASSIFY_HASH_TABLES_MAX, .hash_rules_min = 1 };
+
+static const struct {
+	const char *name;
+	const struct sl_classify_opts *o;
+} splits[] = {
+	{ "default", NULL },
+	{ "acl only", &opt_acl },
+	{ "all hashed", &opt_hash },
+};
+
+#define N_SPLITS	(sizeof(splits) / sizeof(splits[0]))
+
+/* Accepts a policy that must build with opts o (NULL: default). */
+static struct sl_classifier *must_build_opts(const struct sl_policy *p,
+					     const struct sl_classify_opts *o)
 {
 	struct sl_classifier *c;
 	char err[512] = "";
 
-	c = sl_classifier_build(p, SOCKET_ID_ANY, err, sizeof(err));
+	c = sl_classifier_build_opts(p, SOCKET_ID_ANY, o, err, sizeof(err));
 	ck_assert_msg(c != NULL, "build failed: %s (%s)", err,
 		      rte_strerror(rte_errno));
 	return c;
+}
+
+/* Accepts a policy that must build; returns its classifier. */
+static struct sl_classifier *must_build(const struct sl_policy *p)
+{
+	return must_build_opts(p, NULL);
 }
 
 /* Accepts a classifier; classifies one packet through the burst path. */
@@ -378,6 +406,24 @@ static const struct field_case field_cases[] = {
 	  P4(.proto = 17, .flags = L4 | FRAG | FIRST, .dport = 53), true },
 	{ "no ports set, non-first fragment", { .fields = SL_M_PROTO, .proto = 17 },
 	  P4(.proto = 17, .flags = FRAG), true },
+	{ "sport from 0, non-first fragment", { .fields = SL_M_SPORT,
+	  .sport = { R(0, 1023) }, .n_sport = 1 },
+	  P6(.proto = 6, .flags = FRAG), false },
+	{ "sport from 1, non-first fragment", { .fields = SL_M_SPORT,
+	  .sport = { R(1, 1023) }, .n_sport = 1 },
+	  P4(.proto = 6, .flags = FRAG), false },
+	{ "dport block 1024-2047 last", { .fields = SL_M_DPORT,
+	  .dport = { R(1024, 2047) }, .n_dport = 1 },
+	  P4(.proto = 6, .flags = L4, .dport = 2047), true },
+	{ "dport block 1024-2047 next", { .fields = SL_M_DPORT,
+	  .dport = { R(1024, 2047) }, .n_dport = 1 },
+	  P4(.proto = 6, .flags = L4, .dport = 2048), false },
+	{ "dport block 1024-2047 before", { .fields = SL_M_DPORT,
+	  .dport = { R(1024, 2047) }, .n_dport = 1 },
+	  P4(.proto = 6, .flags = L4, .dport = 1023), false },
+	{ "dport unaligned 1025-2048 first", { .fields = SL_M_DPORT,
+	  .dport = { R(1025, 2048) }, .n_dport = 1 },
+	  P4(.proto = 6, .flags = L4, .dport = 1024), false },
 	{ "sport and dport", { .fields = SL_M_SPORT | SL_M_DPORT,
 	  .sport = { R(1024, 65535) }, .n_sport = 1, .dport = { R(443, 443) },
 	  .n_dport = 1 }, P4(.proto = 6, .flags = L4, .sport = 40000,
@@ -424,6 +470,17 @@ static const struct field_case field_cases[] = {
 	{ "tcp_flags with proto udp never holds", { .fields = SL_M_TCP_FLAGS |
 	  SL_M_PROTO, .proto = 17, .tcp_mask = 0 },
 	  P4(.proto = 17, .flags = L4), false },
+	{ "fin+psh clear/fin", { .fields = SL_M_TCP_FLAGS, .tcp_flags = 0,
+	  .tcp_mask = SL_TCP_FIN | SL_TCP_PSH },
+	  P4(.proto = 6, .flags = L4, .tcp_flags = SL_TCP_FIN), false },
+	{ "urg+ece+cwr set", { .fields = SL_M_TCP_FLAGS,
+	  .tcp_flags = SL_TCP_URG | SL_TCP_ECE | SL_TCP_CWR,
+	  .tcp_mask = SL_TCP_URG | SL_TCP_ECE | SL_TCP_CWR },
+	  P6(.proto = 6, .flags = L4, .tcp_flags = 0xe0), true },
+	{ "urg+ece+cwr, cwr clear", { .fields = SL_M_TCP_FLAGS,
+	  .tcp_flags = SL_TCP_URG | SL_TCP_ECE | SL_TCP_CWR,
+	  .tcp_mask = SL_TCP_URG | SL_TCP_ECE | SL_TCP_CWR },
+	  P6(.proto = 6, .flags = L4, .tcp_flags = 0x60), false },
 	{ "tcp_flags with proto any", { .fields = SL_M_TCP_FLAGS | SL_M_PROTO,
 	  .proto = SL_PROTO_ANY, .tcp_flags = SL_TCP_RST,
 	  .tcp_mask = SL_TCP_RST }, P6(.proto = 6, .flags = L4,
@@ -448,6 +505,13 @@ static const struct field_case field_cases[] = {
 	  .n_vlan = 1 }, P4(.flags = VLAN, .vlan = 1), false },
 	{ "vlan list", { .fields = SL_M_VLAN, .vlan = { R(10, 10), R(20, 30) },
 	  .n_vlan = 2 }, P4(.flags = VLAN, .vlan = 25), true },
+	{ "vlan block 256-511", { .fields = SL_M_VLAN, .vlan = { R(256, 511) },
+	  .n_vlan = 1 }, P6(.flags = VLAN, .vlan = 300), true },
+	{ "vlan block 256-511 next", { .fields = SL_M_VLAN,
+	  .vlan = { R(256, 511) }, .n_vlan = 1 },
+	  P6(.flags = VLAN, .vlan = 512), false },
+	{ "vlan block 0-4095/untagged", { .fields = SL_M_VLAN,
+	  .vlan = { R(0, 4095) }, .n_vlan = 1 }, P4(.proto = 17), false },
 
 	/* dscp */
 	{ "dscp ef/46", { .fields = SL_M_DSCP, .dscp = BIT(46) },
@@ -506,16 +570,20 @@ START_TEST(test_field)
 	struct sl_classifier *c;
 	struct hpolicy hp;
 	struct sl_pkt_meta m;
+	uint32_t s;
 
 	mpolicy(&hp, &fc->m, 1);
 	pkt(&fc->p, &m);
-	c = must_build(&hp.p);
 	ck_assert_msg(sl_classify_reference(&hp.p, &m) == want,
 		      "%s: reference says %u, want %u", fc->what,
 		      sl_classify_reference(&hp.p, &m), want);
-	ck_assert_msg(classify1(c, &m) == want, "%s: classifier says %u, want %u",
-		      fc->what, classify1(c, &m), want);
-	sl_classifier_free(c);
+	for (s = 0; s < N_SPLITS; s++) {
+		c = must_build_opts(&hp.p, splits[s].o);
+		ck_assert_msg(classify1(c, &m) == want,
+			      "%s (%s): classifier says %u, want %u",
+			      fc->what, splits[s].name, classify1(c, &m), want);
+		sl_classifier_free(c);
+	}
 }
 END_TEST
 
@@ -567,17 +635,20 @@ START_TEST(test_order)
 	struct sl_classifier *c;
 	struct hpolicy hp;
 	struct sl_pkt_meta m;
+	uint32_t s;
 
 	mpolicy(&hp, oc->m, oc->n);
 	pkt(&oc->p, &m);
-	c = must_build(&hp.p);
 	ck_assert_msg(sl_classify_reference(&hp.p, &m) == oc->want,
 		      "%s: reference says %u, want %u", oc->what,
 		      sl_classify_reference(&hp.p, &m), oc->want);
-	ck_assert_msg(classify1(c, &m) == oc->want,
-		      "%s: classifier says %u, want %u", oc->what,
-		      classify1(c, &m), oc->want);
-	sl_classifier_free(c);
+	for (s = 0; s < N_SPLITS; s++) {
+		c = must_build_opts(&hp.p, splits[s].o);
+		ck_assert_msg(classify1(c, &m) == oc->want,
+			      "%s (%s): classifier says %u, want %u", oc->what,
+			      splits[s].name, classify1(c, &m), oc->want);
+		sl_classifier_free(c);
+	}
 }
 END_TEST
 
@@ -815,8 +886,84 @@ START_TEST(test_too_big)
 END_TEST
 
 /*
+ * Accepts a one-class policy and opts; where its IPv4 rules went. Both
+ * IPv4 packets agree with the reference.
+ */
+static void opts_split(const struct hpolicy *hp,
+		       const struct sl_classify_opts *o,
+		       const struct sl_pkt_meta *m, uint32_t n,
+		       struct sl_classifier_info *in)
+{
+	struct sl_classifier *c = must_build_opts(&hp->p, o);
+	uint32_t i;
+
+	sl_classifier_info(c, SL_FAMILY_IPV4, in);
+	for (i = 0; i < n; i++)
+		ck_assert_uint_eq(classify1(c, &m[i]),
+				  sl_classify_reference(&hp->p, &m[i]));
+	sl_classifier_free(c);
+}
+
+/*
+ * Options beyond their bounds are refused; rules go where the options
+ * say; rte_acl gets only the fields some rule needs.
+ */
+START_TEST(test_opts)
+{
+	struct sl_classify_opts o = {
+		.hash_tables = SL_CLASSIFY_HASH_TABLES_MAX + 1 };
+	struct mspec web = { .fields = SL_M_DPORT, .dport = { R(80, 80) },
+			     .n_dport = 1 };
+	struct mspec low = { .fields = SL_M_SPORT, .sport = { R(0, 1023) },
+			     .n_sport = 1 };
+	struct pspec ps[2] = { P4(.proto = 6, .flags = L4, .dport = 80),
+			       P4(.proto = 6, .flags = FRAG) };
+	struct sl_classifier_info in;
+	struct sl_classifier *c;
+	struct sl_pkt_meta m[2];
+	struct hpolicy hp;
+	char err[256] = "";
+
+	pkt(&ps[0], &m[0]);
+	pkt(&ps[1], &m[1]);
+	mpolicy(&hp, &web, 1);
+	rte_errno = 0;
+	c = sl_classifier_build_opts(&hp.p, SOCKET_ID_ANY, &o, err,
+				     sizeof(err));
+	ck_assert_ptr_null(c);
+	ck_assert_int_eq(rte_errno, EINVAL);
+	ck_assert_msg(strstr(err, "hash tables") != NULL, "message \"%s\"", err);
+
+	opts_split(&hp, &opt_hash, m, 2, &in);
+	ck_assert_uint_eq(in.rules, 1);
+	ck_assert_uint_eq(in.hash_tables, 1);
+	ck_assert_uint_eq(in.hash_rules, 1);
+	ck_assert_uint_eq(in.acl_rules, 0);
+	/* one rule is below the default's minimum for a table */
+	opts_split(&hp, NULL, m, 2, &in);
+	ck_assert_uint_eq(in.hash_tables, 0);
+	ck_assert_uint_eq(in.acl_rules, 1);
+	/* proto and the port group: no L4 flag, dport 80 is not 0 */
+	ck_assert_uint_eq(in.acl_fields, 3);
+
+	/* sport from 0 would take a fragment's zero ports: flag tested */
+	mpolicy(&hp, &low, 1);
+	opts_split(&hp, &opt_acl, m, 2, &in);
+	ck_assert_uint_eq(in.acl_rules, 1);
+	ck_assert_uint_eq(in.acl_fields, 6);
+
+	c = must_build(&hp.p);
+	sl_classifier_info(c, SL_FAMILY_NONE, &in);
+	ck_assert_uint_eq(in.rules + in.hash_tables + in.acl_rules, 0);
+	ck_assert_uint_eq(sl_classifier_rules(c, SL_FAMILY_NONE), 0);
+	sl_classifier_free(c);
+}
+END_TEST
+
+/*
  * Two classifiers alive at once answer for their own policies: context
- * names are unique (rte_acl_create would hand back the first one).
+ * names are unique (rte_acl_create would hand back the first one,
+ * rte_hash_create would fail).
  */
 START_TEST(test_two_alive)
 {
@@ -830,19 +977,24 @@ START_TEST(test_two_alive)
 	struct hpolicy ha, hb;
 	struct sl_pkt_meta m80, m22;
 
+	uint32_t s;
+
 	mpolicy(&ha, &a, 1);
 	mpolicy(&hb, b, 2);
 	pkt(&ps80, &m80);
 	pkt(&ps22, &m22);
-	ca = must_build(&ha.p);
-	cb = must_build(&hb.p);
-	ck_assert_uint_eq(classify1(ca, &m80), 0);
-	ck_assert_uint_eq(classify1(ca, &m22), NONE);
-	ck_assert_uint_eq(classify1(cb, &m80), 1);
-	ck_assert_uint_eq(classify1(cb, &m22), 0);
-	sl_classifier_free(ca);
-	ck_assert_uint_eq(classify1(cb, &m80), 1);
-	sl_classifier_free(cb);
+	/* hash tables have names too */
+	for (s = 0; s < N_SPLITS; s++) {
+		ca = must_build_opts(&ha.p, splits[s].o);
+		cb = must_build_opts(&hb.p, splits[s].o);
+		ck_assert_uint_eq(classify1(ca, &m80), 0);
+		ck_assert_uint_eq(classify1(ca, &m22), NONE);
+		ck_assert_uint_eq(classify1(cb, &m80), 1);
+		ck_assert_uint_eq(classify1(cb, &m22), 0);
+		sl_classifier_free(ca);
+		ck_assert_uint_eq(classify1(cb, &m80), 1);
+		sl_classifier_free(cb);
+	}
 }
 END_TEST
 
@@ -1140,10 +1292,10 @@ static const struct sl_prefix *pick_prefix(struct rng *r,
 					   const struct sl_prefix *pf,
 					   uint32_t n, uint8_t family)
 {
-	const struct sl_prefix *c[LIST_MAX];
+	const struct sl_prefix *c[SL_MATCH_LIST_MAX];
 	uint32_t i, k = 0;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n && i < SL_MATCH_LIST_MAX; i++)
 		if (pf[i].family == family || family == 0)
 			c[k++] = &pf[i];
 	return k ? c[rndn(r, k)] : NULL;
@@ -1320,56 +1472,96 @@ static double now_s(void)
 
 #define DIFF_PKTS	512
 
+/* The splits a differential run holds to the reference: default, all hashed. */
+static const uint32_t diff_splits[] = { 0, 2 };
+
+#define N_DIFF_SPLITS	(sizeof(diff_splits) / sizeof(diff_splits[0]))
+
 /* What a differential run saw. */
 struct diff_stats {
 	uint64_t seed;
+	uint32_t split;		/* diff_splits[] index, or all in turn */
 	uint64_t pkts;
 	uint64_t hits;		/* packets the reference put in a class */
 	uint64_t diffs;
-	uint64_t rules;
-	double build_s;
-	double build_max_s;
+	uint64_t rules[N_DIFF_SPLITS];
+	uint64_t hashed[N_DIFF_SPLITS];	/* rules in hash tables */
+	double build_s[N_DIFF_SPLITS];
+	double build_max_s[N_DIFF_SPLITS];
 };
 
-/* Accepts a random policy; classifies random packets both ways. */
-static void diff_policy(struct rng *r, const struct rpolicy *rp,
-			uint64_t pol, struct diff_stats *st)
+/* Accepts a classifier; the rules of both families in hash tables. */
+static uint32_t hashed_rules(const struct sl_classifier *c)
 {
-	static struct sl_pkt_meta pk[DIFF_PKTS];
+	struct sl_classifier_info i4, i6;
+
+	sl_classifier_info(c, SL_FAMILY_IPV4, &i4);
+	sl_classifier_info(c, SL_FAMILY_IPV6, &i6);
+	return i4.hash_rules + i6.hash_rules;
+}
+
+/* Accepts a random policy and packets for it; checks one split. */
+static void diff_split(struct rng *r, const struct rpolicy *rp, uint64_t pol,
+		       uint32_t d, const struct sl_pkt_meta *pk,
+		       const uint32_t *want, struct diff_stats *st)
+{
+	const struct sl_classify_opts *o = splits[diff_splits[d]].o;
 	const struct sl_pkt_meta *mp[SL_CLASSIFY_BURST_MAX];
 	uint32_t out[SL_CLASSIFY_BURST_MAX], n = rp->p.n_classes;
-	uint32_t i, j, k, want;
+	uint32_t i, j, k, w;
 	struct sl_classifier *c;
 	double t0 = now_s();
 
-	c = must_build(&rp->p);
+	c = must_build_opts(&rp->p, o);
 	t0 = now_s() - t0;
-	st->build_s += t0;
-	st->build_max_s = RTE_MAX(st->build_max_s, t0);
-	st->rules += sl_classifier_rules(c, 4) + sl_classifier_rules(c, 6);
-	for (i = 0; i < DIFF_PKTS; i++)
-		rnd_pkt(r, &rp->p, &pk[i]);
+	st->build_s[d] += t0;
+	st->build_max_s[d] = RTE_MAX(st->build_max_s[d], t0);
+	st->hashed[d] += hashed_rules(c);
+	if (t0 > 1.0)
+		printf("differential: policy %" PRIu64 " (%u classes, %s split) took %.2f s to build\n",
+		       pol, n, splits[diff_splits[d]].name, t0);
 	for (i = 0; i < DIFF_PKTS; i += k) {
 		k = RTE_MIN(1 + rndn(r, SL_CLASSIFY_BURST_MAX), DIFF_PKTS - i);
 		for (j = 0; j < k; j++)
 			mp[j] = &pk[i + j];
 		sl_classify_burst(c, mp, k, out);
 		for (j = 0; j < k; j++) {
-			want = sl_classify_reference(&rp->p, mp[j]);
-			st->pkts++;
-			st->hits += want != NONE;
-			if (out[j] == want || st->diffs++ >= 5)
+			w = want[i + j];
+			if (out[j] == w || st->diffs++ >= 5)
 				continue;
-			fprintf(stderr, "seed %" PRIu64 " policy %" PRIu64 " (%u classes): classifier %u, reference %u\n",
-				st->seed, pol, n, out[j], want);
+			fprintf(stderr, "seed %" PRIu64 " policy %" PRIu64 " (%u classes, %s): classifier %u, reference %u\n",
+				st->seed, pol, n, splits[diff_splits[d]].name,
+				out[j], w);
 			dump_pkt(mp[j]);
-			if (want != NONE)
-				dump_class(want, &rp->cls[want]);
+			if (w != NONE)
+				dump_class(w, &rp->cls[w]);
 			if (out[j] != NONE && out[j] < n)
 				dump_class(out[j], &rp->cls[out[j]]);
 		}
 	}
+	st->rules[d] += sl_classifier_rules(c, 4) + sl_classifier_rules(c, 6);
 	sl_classifier_free(c);
+}
+
+/*
+ * Accepts a random policy; classifies random packets in one split, the
+ * next policy in the next: builds take most of the time.
+ */
+static void diff_policy(struct rng *r, const struct rpolicy *rp,
+			uint64_t pol, struct diff_stats *st)
+{
+	static struct sl_pkt_meta pk[DIFF_PKTS];
+	static uint32_t want[DIFF_PKTS];
+	uint32_t i;
+
+	for (i = 0; i < DIFF_PKTS; i++) {
+		rnd_pkt(r, &rp->p, &pk[i]);
+		want[i] = sl_classify_reference(&rp->p, &pk[i]);
+		st->pkts++;
+		st->hits += want[i] != NONE;
+	}
+	diff_split(r, rp, pol, st->split < N_DIFF_SPLITS ? st->split :
+		   (uint32_t)(pol % N_DIFF_SPLITS), pk, want, st);
 }
 
 /* Random policies and packets: the classifier never differs from the reference. */
@@ -1378,11 +1570,12 @@ START_TEST(test_differential)
 	uint64_t policies = env_u64("SL_TEST_POLICIES", 1500), pol;
 	struct diff_stats st = {
 		.seed = env_u64("SL_TEST_SEED", (uint64_t)time(NULL)),
+		.split = (uint32_t)env_u64("SL_TEST_SPLIT", N_DIFF_SPLITS),
 	};
 	struct rng r = { .s = st.seed };
 	struct rpolicy rp;
 	double t0 = now_s();
-	uint32_t n;
+	uint32_t n, i;
 
 	printf("differential: seed %" PRIu64 " (SL_TEST_SEED=%" PRIu64 " repeats it), %" PRIu64 " policies\n",
 	       st.seed, st.seed, policies);
@@ -1396,9 +1589,13 @@ START_TEST(test_differential)
 		diff_policy(&r, &rp, pol, &st);
 		rpolicy_free(&rp);
 	}
-	printf("differential: %" PRIu64 " packets, %.1f%% in a class, %" PRIu64 " differences; %" PRIu64 " ACL rules built in %.1f s (slowest %.2f s), %.1f s in all\n",
+	printf("differential: %" PRIu64 " packets, %.1f%% in a class, %" PRIu64 " differences; %.1f s in all\n",
 	       st.pkts, 100.0 * (double)st.hits / (double)st.pkts, st.diffs,
-	       st.rules, st.build_s, st.build_max_s, now_s() - t0);
+	       now_s() - t0);
+	for (i = 0; i < N_DIFF_SPLITS; i++)
+		printf("differential: %s split: %" PRIu64 " rules (%" PRIu64 " in hash tables) built in %.1f s (slowest %.2f s)\n",
+		       splits[diff_splits[i]].name, st.rules[i], st.hashed[i],
+		       st.build_s[i], st.build_max_s[i]);
 	ck_assert_msg(st.diffs == 0, "%" PRIu64 " differences (seed %" PRIu64 ")",
 		      st.diffs, st.seed);
 	/* the packets must actually exercise the rules */
@@ -1409,6 +1606,7 @@ END_TEST
 /* ---- (3) 10,000 classes ---- */
 
 #define BIG_CLASSES	10000
+#define MIXED_PKTS	4000
 
 /* Accepts a classifier and packets; ns per packet in bursts of 32. */
 static double ns_per_pkt(const struct sl_classifier *c,
@@ -1426,6 +1624,249 @@ static double ns_per_pkt(const struct sl_classifier *c,
 	}
 	return (now_s() - t0) * 1e9 / (rounds * 32.0);
 }
+
+/* Accepts a classifier; prints where each family's rules went. */
+static void print_split(const char *what, const struct sl_classifier *c)
+{
+	struct sl_classifier_info i4, i6;
+
+	sl_classifier_info(c, SL_FAMILY_IPV4, &i4);
+	sl_classifier_info(c, SL_FAMILY_IPV6, &i6);
+	printf("%s: IPv4 %u rules: %u in %u hash tables, %u in rte_acl (%u fields); IPv6 %u rules: %u in %u hash tables, %u in rte_acl (%u fields)\n",
+	       what, i4.rules, i4.hash_rules, i4.hash_tables, i4.acl_rules,
+	       i4.acl_fields, i6.rules, i6.hash_rules, i6.hash_tables,
+	       i6.acl_rules, i6.acl_fields);
+}
+
+/*
+ * Accepts a big policy and packets for it; builds it (in bounded time,
+ * timed by the classifier too), checks every packet against the
+ * reference in bursts of 64, prints the figures. Returns the classifier.
+ */
+static struct sl_classifier *big_check(const char *what,
+				       const struct sl_policy *p,
+				       const struct sl_pkt_meta *pk,
+				       uint32_t npk, double max_s)
+{
+	const struct sl_pkt_meta *mp[SL_CLASSIFY_BURST_MAX];
+	uint32_t out[SL_CLASSIFY_BURST_MAX], want, i, j, hits = 0;
+	struct sl_classifier *c;
+	double t0, built;
+
+	t0 = now_s();
+	c = must_build(p);
+	built = now_s() - t0;
+	ck_assert_uint_gt(sl_classifier_build_ns(c), 0);
+	ck_assert_double_le((double)sl_classifier_build_ns(c) / 1e9, built);
+	printf("%s: built %u + %u rules in %.3f s\n", what,
+	       sl_classifier_rules(c, 4), sl_classifier_rules(c, 6), built);
+	print_split(what, c);
+	ck_assert_double_lt(built, max_s);
+	for (i = 0; i < npk; i += SL_CLASSIFY_BURST_MAX) {
+		for (j = 0; j < SL_CLASSIFY_BURST_MAX; j++)
+			mp[j] = &pk[(i + j) % npk];
+		sl_classify_burst(c, mp, SL_CLASSIFY_BURST_MAX, out);
+		for (j = 0; j < SL_CLASSIFY_BURST_MAX; j++) {
+			want = sl_classify_reference(p, mp[j]);
+			ck_assert_msg(out[j] == want, "%s: packet %u: class %u, want %u",
+				      what, (i + j) % npk, out[j], want);
+			hits += want != NONE;
+		}
+	}
+	/* the packets must actually exercise the rules */
+	ck_assert_uint_gt(hits * 10, npk);
+	printf("%s: %.0f ns/packet in bursts of 32, %u of %u packets in a class\n",
+	       what, ns_per_pkt(c, pk, npk), hits,
+	       RTE_ALIGN_CEIL(npk, SL_CLASSIFY_BURST_MAX));
+	return c;
+}
+
+/*
+ * Each class UDP from a /24 to one port (the shape of a policy keyed by
+ * customer network): exact under one mask, so one hash table.
+ */
+START_TEST(test_10k_src24_dport)
+{
+	static struct sl_class cls[BIG_CLASSES];
+	static struct sl_prefix pf[BIG_CLASSES];
+	static struct sl_range rg[BIG_CLASSES];
+	static struct sl_pkt_meta pk[3 * BIG_CLASSES];
+	struct sl_policy p = { .version = 1, .n_classes = BIG_CLASSES,
+			       .classes = cls };
+	struct sl_classifier_info in;
+	struct sl_classifier *c;
+	uint32_t i;
+
+	memset(cls, 0, sizeof(cls));
+	memset(pk, 0, sizeof(pk));
+	fill_prefixes(pf, BIG_CLASSES);
+	for (i = 0; i < BIG_CLASSES; i++) {
+		snprintf(cls[i].name, sizeof(cls[i].name), "net%u", i);
+		rg[i].lo = rg[i].hi = (uint16_t)(1000 + i);
+		cls[i].match.fields = SL_M_PROTO | SL_M_SRC | SL_M_DPORT;
+		cls[i].match.proto = 17;
+		cls[i].match.src = &pf[i];
+		cls[i].match.n_src = 1;
+		cls[i].match.dport = &rg[i];
+		cls[i].match.n_dport = 1;
+	}
+	/* per class: a hit, the next port, a fragment without ports */
+	for (i = 0; i < 3 * BIG_CLASSES; i++) {
+		pk[i].family = SL_FAMILY_IPV4;
+		pk[i].proto = 17;
+		memcpy(pk[i].src, pf[i / 3].addr, 4);
+		pk[i].src[3] = (uint8_t)(i * 7);
+		pk[i].flags = i % 3 == 2 ? SL_PKT_F_FRAG : SL_PKT_F_L4;
+		pk[i].dport = (uint16_t)(rg[i / 3].lo + (i % 3 == 1));
+	}
+	c = big_check("10k src /24 + dport", &p, pk, 3 * BIG_CLASSES, 5.0);
+	sl_classifier_info(c, SL_FAMILY_IPV4, &in);
+	ck_assert_uint_eq(in.hash_rules, BIG_CLASSES);
+	ck_assert_uint_eq(in.hash_tables, 1);
+	ck_assert_uint_eq(in.acl_rules, 0);
+	sl_classifier_free(c);
+}
+END_TEST
+
+/* Accepts a class index; one of the design example's shapes, in turn. */
+static void design_class(uint32_t i, struct sl_class *c, struct sl_prefix *pf,
+			 struct sl_range *rg)
+{
+	uint8_t hi = (uint8_t)(i >> 8), lo = (uint8_t)i;
+	struct sl_match *m = &c->match;
+
+	memset(c, 0, sizeof(*c));
+	memset(pf, 0, 2 * sizeof(*pf));
+	snprintf(c->name, sizeof(c->name), "design%u", i);
+	m->src = pf;
+	m->dst = pf;
+	m->dport = rg;
+	m->vlan = rg + 2;
+	switch (i % 5) {
+	case 0:		/* syn-flood: SYNs to a /24 and a v6 /48 */
+		m->fields = SL_M_PROTO | SL_M_TCP_FLAGS | SL_M_DST;
+		m->proto = 6;
+		m->tcp_flags = SL_TCP_SYN;
+		m->tcp_mask = SL_TCP_SYN | SL_TCP_ACK;
+		pf[0] = (struct sl_prefix){ .family = 4, .len = 24,
+					    .addr = { 203, hi, lo } };
+		pf[1] = (struct sl_prefix){ .family = 6, .len = 48,
+			.addr = { 0x20, 0x01, 0x0d, 0xb8, hi, lo } };
+		m->n_dst = 2;
+		break;
+	case 1:		/* login: web ports of a host */
+		m->fields = SL_M_PROTO | SL_M_DPORT | SL_M_DST;
+		m->proto = 6;
+		pf[0] = (struct sl_prefix){ .family = 4, .len = 32,
+					    .addr = { 198, 51, hi, lo } };
+		m->n_dst = 1;
+		rg[0] = (struct sl_range){ 80, 80 };
+		rg[1] = (struct sl_range){ 8080, 8080 };
+		m->n_dport = 2;
+		break;
+	case 2:		/* bulk: a UDP port range from a /24 on a VLAN */
+		m->fields = SL_M_PROTO | SL_M_DPORT | SL_M_SRC | SL_M_VLAN;
+		m->proto = 17;
+		pf[0] = (struct sl_prefix){ .family = 4, .len = 24,
+					    .addr = { 10, hi, lo } };
+		m->n_src = 1;
+		rg[0] = (struct sl_range){ 5000, 5999 };
+		m->n_dport = 1;
+		rg[2].lo = rg[2].hi = (uint16_t)(i % 4096);
+		m->n_vlan = 1;
+		break;
+	case 3:		/* EF and AF41 from a v6 /64 */
+		m->fields = SL_M_PROTO | SL_M_DSCP | SL_M_SRC;
+		m->proto = 17;
+		m->dscp = BIT(46) | BIT(34);
+		pf[0] = (struct sl_prefix){ .family = 6, .len = 64,
+			.addr = { 0x20, 0x01, 0x0d, 0xb8, 0, 1, hi, lo } };
+		m->n_src = 1;
+		break;
+	default:	/* watch-dns from a /24 on its VLAN or 100-199 */
+		m->fields = SL_M_PROTO | SL_M_DPORT | SL_M_SRC | SL_M_VLAN;
+		m->proto = 17;
+		pf[0] = (struct sl_prefix){ .family = 4, .len = 24,
+					    .addr = { 172, 16 + (hi & 15), lo } };
+		m->n_src = 1;
+		rg[0] = (struct sl_range){ 53, 53 };
+		m->n_dport = 1;
+		rg[2].lo = rg[2].hi = (uint16_t)(i % 4096);
+		rg[3] = (struct sl_range){ 100, 199 };
+		m->n_vlan = 2;
+		break;
+	}
+}
+
+/*
+ * 10,000 classes in the design example's shapes: proto with tcp_flags
+ * and dst lists, dport lists and ranges, VLANs, DSCP. Some masks go to
+ * hash tables, the ranges to rte_acl.
+ */
+START_TEST(test_10k_design)
+{
+	static struct sl_class cls[BIG_CLASSES];
+	static struct sl_prefix pf[BIG_CLASSES][2];
+	static struct sl_range rg[BIG_CLASSES][4];
+	static struct sl_pkt_meta pk[MIXED_PKTS];
+	struct sl_policy p = { .version = 1, .n_classes = BIG_CLASSES,
+			       .classes = cls };
+	struct sl_classifier_info in;
+	struct rng r = { .s = 11 };
+	struct sl_classifier *c;
+	uint32_t i;
+
+	for (i = 0; i < BIG_CLASSES; i++)
+		design_class(i, &cls[i], pf[i], rg[i]);
+	for (i = 0; i < MIXED_PKTS; i++)
+		rnd_pkt(&r, &p, &pk[i]);
+	c = big_check("10k design shapes", &p, pk, MIXED_PKTS, 5.0);
+	sl_classifier_info(c, SL_FAMILY_IPV4, &in);
+	ck_assert_uint_gt(in.hash_rules, 0);
+	ck_assert_uint_gt(in.acl_rules, 0);
+	sl_classifier_free(c);
+}
+END_TEST
+
+/* 1,000 classes of 10 source prefixes each (/20 to /32) to TCP 443. */
+START_TEST(test_1k_lists)
+{
+	static struct sl_class cls[BIG_CLASSES / 10];
+	static struct sl_prefix pf[BIG_CLASSES];
+	static struct sl_range https = { 443, 443 };
+	static struct sl_pkt_meta pk[MIXED_PKTS];
+	struct sl_policy p = { .version = 1, .n_classes = BIG_CLASSES / 10,
+			       .classes = cls };
+	struct rng r = { .s = 12 };
+	struct sl_classifier *c;
+	uint32_t i, k;
+
+	memset(cls, 0, sizeof(cls));
+	memset(pf, 0, sizeof(pf));
+	for (i = 0; i < BIG_CLASSES; i++) {
+		k = i % 10;
+		pf[i].family = SL_FAMILY_IPV4;
+		pf[i].len = (uint8_t)(20 + 4 * (k % 4));
+		pf[i].addr[0] = (uint8_t)(10 + (i >> 14));
+		pf[i].addr[1] = (uint8_t)(i >> 6);
+		pf[i].addr[2] = (uint8_t)((i & 63) << 2);
+		mask_host(&pf[i]);
+	}
+	for (i = 0; i < BIG_CLASSES / 10; i++) {
+		snprintf(cls[i].name, sizeof(cls[i].name), "list%u", i);
+		cls[i].match.fields = SL_M_PROTO | SL_M_SRC | SL_M_DPORT;
+		cls[i].match.proto = 6;
+		cls[i].match.src = &pf[10 * i];
+		cls[i].match.n_src = 10;
+		cls[i].match.dport = &https;
+		cls[i].match.n_dport = 1;
+	}
+	for (i = 0; i < MIXED_PKTS; i++)
+		rnd_pkt(&r, &p, &pk[i]);
+	c = big_check("1k classes x 10 prefixes", &p, pk, MIXED_PKTS, 5.0);
+	sl_classifier_free(c);
+}
+END_TEST
 
 /* Each class one IPv4 /32 and one IPv6 /128 source: 10,000 rules each. */
 START_TEST(test_10k_sources)
@@ -1474,8 +1915,9 @@ START_TEST(test_10k_sources)
 	t0 = now_s();
 	c = must_build(&p);
 	built = now_s() - t0;
-	printf("10k sources: built %u + %u rules in %.2f s\n",
+	printf("10k sources: built %u + %u rules in %.3f s\n",
 	       sl_classifier_rules(c, 4), sl_classifier_rules(c, 6), built);
+	print_split("10k sources", c);
 	ck_assert_double_lt(built, 10.0);
 	for (i = 0; i < 2 * BIG_CLASSES + 2; i++) {
 		mp[0] = &pk[i];
@@ -1524,8 +1966,9 @@ START_TEST(test_10k_ports)
 	t0 = now_s();
 	c = must_build(&p);
 	built = now_s() - t0;
-	printf("10k port ranges: built %u + %u rules in %.2f s\n",
+	printf("10k port ranges: built %u + %u rules in %.3f s\n",
 	       sl_classifier_rules(c, 4), sl_classifier_rules(c, 6), built);
+	print_split("10k port ranges", c);
 	ck_assert_double_lt(built, 10.0);
 	for (i = 0; i < 3 * BIG_CLASSES; i++) {
 		mp[0] = &pk[i];
@@ -1603,8 +2046,6 @@ static void mixed_class(uint32_t i, struct sl_class *c, struct sl_prefix *pf,
 	}
 }
 
-#define MIXED_PKTS	4000
-
 /* 10,000 classes of four realistic shapes, checked against the reference. */
 START_TEST(test_10k_mixed)
 {
@@ -1627,8 +2068,9 @@ START_TEST(test_10k_mixed)
 	t0 = now_s();
 	c = must_build(&p);
 	built = now_s() - t0;
-	printf("10k mixed shapes: built %u + %u rules in %.2f s\n",
+	printf("10k mixed shapes: built %u + %u rules in %.3f s\n",
 	       sl_classifier_rules(c, 4), sl_classifier_rules(c, 6), built);
+	print_split("10k mixed shapes", c);
 	ck_assert_double_lt(built, 10.0);
 	for (i = 0; i < MIXED_PKTS; i += SL_CLASSIFY_BURST_MAX) {
 		for (j = 0; j < SL_CLASSIFY_BURST_MAX; j++)
@@ -1651,7 +2093,38 @@ END_TEST
 
 /* ---- (4) every burst size ---- */
 
-/* Bursts of 1..64 at many offsets, and more than 64 at once. */
+/* Accepts packets for a policy; bursts of every size match the reference. */
+static void bursts_check(const struct sl_policy *p,
+			 const struct sl_classify_opts *o, const char *split,
+			 const struct sl_pkt_meta *const *mp, uint32_t total)
+{
+	uint32_t out[2 * SL_CLASSIFY_BURST_MAX + 11];
+	struct sl_classifier *c;
+	uint32_t n, i, start;
+
+	c = must_build_opts(p, o);
+	for (n = 1; n <= SL_CLASSIFY_BURST_MAX; n++) {
+		for (start = 0; start + n <= total; start += 37) {
+			for (i = 0; i <= n; i++)
+				out[i] = 0xdeadbeef;
+			sl_classify_burst(c, mp + start, n, out);
+			for (i = 0; i < n; i++)
+				ck_assert_msg(out[i] == sl_classify_reference(p, mp[start + i]),
+					      "%s: burst %u at %u: packet %u got %u",
+					      split, n, start, i, out[i]);
+			ck_assert_uint_eq(out[n], 0xdeadbeef);
+		}
+	}
+	/* more than one burst's worth in one call is split, not truncated */
+	out[total] = 0xdeadbeef;
+	sl_classify_burst(c, mp, total, out);
+	for (i = 0; i < total; i++)
+		ck_assert_uint_eq(out[i], sl_classify_reference(p, mp[i]));
+	ck_assert_uint_eq(out[total], 0xdeadbeef);
+	sl_classifier_free(c);
+}
+
+/* Bursts of 1..64 at many offsets, and more than 64 at once, in each split. */
 START_TEST(test_bursts)
 {
 	static const struct mspec ms[] = {
@@ -1663,15 +2136,12 @@ START_TEST(test_bursts)
 	};
 	struct sl_pkt_meta pk[2 * SL_CLASSIFY_BURST_MAX + 10];
 	const struct sl_pkt_meta *mp[2 * SL_CLASSIFY_BURST_MAX + 10];
-	uint32_t out[2 * SL_CLASSIFY_BURST_MAX + 11];
 	uint32_t total = 2 * SL_CLASSIFY_BURST_MAX + 10;
 	struct rng r = { .s = 42 };
-	struct sl_classifier *c;
 	struct hpolicy hp;
-	uint32_t n, i, start, seen[5] = { 0 };
+	uint32_t n, i, s, seen[5] = { 0 };
 
 	mpolicy(&hp, ms, 4);
-	c = must_build(&hp.p);
 	for (i = 0; i < total; i++) {
 		rnd_pkt(&r, &hp.p, &pk[i]);
 		mp[i] = &pk[i];
@@ -1681,25 +2151,8 @@ START_TEST(test_bursts)
 	/* the burst holds every outcome, so a shuffled answer shows */
 	for (i = 0; i < 5; i++)
 		ck_assert_msg(seen[i] > 0, "no packet for outcome %u", i);
-	for (n = 1; n <= SL_CLASSIFY_BURST_MAX; n++) {
-		for (start = 0; start + n <= total; start += 37) {
-			for (i = 0; i <= n; i++)
-				out[i] = 0xdeadbeef;
-			sl_classify_burst(c, mp + start, n, out);
-			for (i = 0; i < n; i++)
-				ck_assert_msg(out[i] == sl_classify_reference(&hp.p, mp[start + i]),
-					      "burst %u at %u: packet %u got %u", n,
-					      start, i, out[i]);
-			ck_assert_uint_eq(out[n], 0xdeadbeef);
-		}
-	}
-	/* more than one burst's worth in one call is split, not truncated */
-	out[total] = 0xdeadbeef;
-	sl_classify_burst(c, mp, total, out);
-	for (i = 0; i < total; i++)
-		ck_assert_uint_eq(out[i], sl_classify_reference(&hp.p, mp[i]));
-	ck_assert_uint_eq(out[total], 0xdeadbeef);
-	sl_classifier_free(c);
+	for (s = 0; s < N_SPLITS; s++)
+		bursts_check(&hp.p, splits[s].o, splits[s].name, mp, total);
 }
 END_TEST
 
@@ -1730,6 +2183,7 @@ static Suite *classify_suite(void)
 			    sizeof(refuse_cases) / sizeof(refuse_cases[0]));
 	tcase_add_test(tc, test_too_big);
 	tcase_add_test(tc, test_two_alive);
+	tcase_add_test(tc, test_opts);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("differential");
@@ -1744,6 +2198,9 @@ static Suite *classify_suite(void)
 	tcase_add_test(tc, test_10k_sources);
 	tcase_add_test(tc, test_10k_ports);
 	tcase_add_test(tc, test_10k_mixed);
+	tcase_add_test(tc, test_10k_src24_dport);
+	tcase_add_test(tc, test_10k_design);
+	tcase_add_test(tc, test_1k_lists);
 	tcase_add_test(tc, test_bursts);
 	suite_add_tcase(s, tc);
 	return s;
