@@ -11,6 +11,12 @@
  * pointer comparison the verifier needs to allow the access; it can
  * never fail after the offset check that precedes it, and returns the
  * same reason if it somehow did.
+ *
+ * The parser and its two loops (IPv4 options, IPv6 extension headers)
+ * are global BPF functions, which the verifier checks once each with
+ * unknown arguments; inlined, it walked every combination of tags,
+ * options and headers through the rest of the program and gave up at
+ * a million instructions. Defines them, so only sluice.bpf.c includes it.
  */
 #ifndef SLUICE_PARSE_BPF_H
 #define SLUICE_PARSE_BPF_H

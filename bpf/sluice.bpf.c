@@ -485,9 +485,8 @@ int sluice_xdp(struct xdp_md *ctx)
 	const struct sl_xdp_class *c;
 	const struct sl_xdp_cfg *cfg;
 	struct sl_xdp_stats *st;
+	__u32 zero = 0, set, cls, r;
 	struct sl_meta m;
-	__u32 r;
-	__u32 zero = 0, set, cls;
 
 	st = bpf_map_lookup_elem(&sl_stats, &zero);
 	act = bpf_map_lookup_elem(&sl_active, &zero);
@@ -503,6 +502,7 @@ int sluice_xdp(struct xdp_md *ctx)
 	if (!cfg)
 		return XDP_PASS;
 
+	/* The verifier wants memory a global function gets initialised. */
 	__builtin_memset(&m, 0, sizeof(m));
 	r = sl_parse(ctx, &m);
 	if (r != SL_MAL_NONE) {
