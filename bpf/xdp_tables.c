@@ -33,16 +33,19 @@ static_assert(SL_XDP_KEY_NONE == SL_KEY_NONE && SL_XDP_KEY_SRC == SL_KEY_SRC &&
 
 /* ---- bitmaps ---- */
 
+/* Accepts i < SL_XDP_CLASSES_MAX; sets class i. */
 static void bm_set(struct sl_xdp_bitmap *b, uint32_t i)
 {
 	b->w[i / 64] |= UINT64_C(1) << (i % 64);
 }
 
+/* Accepts i < SL_XDP_CLASSES_MAX; clears class i. */
 static void bm_clear(struct sl_xdp_bitmap *b, uint32_t i)
 {
 	b->w[i / 64] &= ~(UINT64_C(1) << (i % 64));
 }
 
+/* ORs the classes of s into d. */
 static void bm_or(struct sl_xdp_bitmap *d, const struct sl_xdp_bitmap *s)
 {
 	for (uint32_t w = 0; w < SL_XDP_WORDS; w++)
@@ -161,6 +164,7 @@ static int classes_build(struct build *b)
 
 /* ---- proto, TCP flags, DSCP: one bitmap per value ---- */
 
+/* Fills proto, tcpf and dscp: base classes, then each class's values. */
 static void small_tables_build(struct build *b)
 {
 	const struct sl_policy *p = b->p;
@@ -206,6 +210,7 @@ struct edge {
 	bool on;
 };
 
+/* Orders edges by position (qsort). */
 static int edge_cmp(const void *a, const void *b)
 {
 	const struct edge *x = a, *y = b;
@@ -213,6 +218,7 @@ static int edge_cmp(const void *a, const void *b)
 	return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
+/* Orders ranges by their low end (qsort). */
 static int range_cmp(const void *a, const void *b)
 {
 	const struct sl_range *x = a, *y = b;
@@ -398,6 +404,7 @@ struct pitem {
 	uint32_t cls;
 };
 
+/* Orders prefix items as trie entries: address, then length (qsort). */
 static int pitem_cmp(const void *a, const void *b)
 {
 	const struct pitem *x = a, *y = b;
@@ -408,7 +415,7 @@ static int pitem_cmp(const void *a, const void *b)
 	return x->len < y->len ? -1 : x->len > y->len;
 }
 
-/* Whether prefix a covers prefix b. */
+/* Accepts two entries of one family; whether prefix a covers prefix b. */
 static bool covers(const struct sl_xdp_prefix *a, const struct sl_xdp_prefix *b)
 {
 	uint32_t bytes = a->len / 8, bits = a->len % 8;

@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <net/if.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -204,7 +205,7 @@ static struct sl_policy *policy_names(const char *const *names, uint32_t n)
 
 	yadd(&y, "version: 1\ndefault: pass\nclasses:\n");
 	for (uint32_t i = 0; i < n; i++)
-		yadd(&y, "  - name: %s\n    match: { dport: %u }\n"
+		yadd(&y, "  - name: %s\n    match: { proto: udp, dport: %u }\n"
 		     "    limit: { key: src, rate: 10pps, burst: 10 }\n",
 		     names[i], 1000 + i);
 	ck_assert(sl_policy_load_buf("names", y.s, y.len, &p, &d) == 0);
@@ -232,16 +233,37 @@ static void must_set(struct inst *in, const struct sl_policy *p, uint64_t v)
 
 /* ---- reading a set back ---- */
 
+/* Reads entries first .. first + n - 1 of array m in one batch. */
+static void read_range(const struct inst *in, int m, uint32_t first,
+		       uint32_t n, void *vals)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+	uint32_t *keys = malloc(n * sizeof(*keys)), prev = first - 1, next;
+	uint32_t cnt = n;
+	int rc;
+
+	ck_assert_ptr_nonnull(keys);
+	rc = bpf_map_lookup_batch(in->fd[m], first ? &prev : NULL, &next, keys,
+				  vals, &cnt, &o);
+	ck_assert_msg(rc == 0 || errno == ENOENT, "batch %s: %s", map_names[m],
+		      strerror(errno));
+	ck_assert_uint_eq(cnt, n);
+	ck_assert_uint_eq(keys[0], first);
+	ck_assert_uint_eq(keys[n - 1], first + n - 1);
+	free(keys);
+}
+
 static void check_bitmaps(const struct inst *in, int m, uint32_t s,
 			  uint32_t entries, const struct sl_xdp_bitmap *want)
 {
-	struct sl_xdp_bitmap got;
+	struct sl_xdp_bitmap *got = malloc(entries * sizeof(*got));
 
-	for (uint32_t v = 0; v < entries; v++) {
-		lookup(in, m, s * entries + v, &got);
-		ck_assert_msg(memcmp(&got, &want[v], sizeof(got)) == 0,
+	ck_assert_ptr_nonnull(got);
+	read_range(in, m, s * entries, entries, got);
+	for (uint32_t v = 0; v < entries; v++)
+		ck_assert_msg(memcmp(&got[v], &want[v], sizeof(got[v])) == 0,
 			      "%s set %u value %u differs", map_names[m], s, v);
-	}
+	free(got);
 }
 
 static void check_runs(const struct inst *in, int m, uint32_t s,
@@ -255,6 +277,11 @@ static void check_runs(const struct inst *in, int m, uint32_t s,
 	free(all);
 }
 
+static int prefix_cmp(const void *a, const void *b)
+{
+	return sl_xdp_prefix_cmp(a, b);
+}
+
 /* The trie's entries of set s are exactly t's, values included. */
 static void check_trie(const struct inst *in, int m, uint32_t s,
 		       const struct sl_xdp_trie *t)
@@ -266,10 +293,11 @@ static void check_trie(const struct inst *in, int m, uint32_t s,
 
 	while (bpf_map_get_next_key(in->fd[m], first ? NULL : prev, key) == 0) {
 		struct sl_xdp_prefix e = { 0 };
+		const struct sl_xdp_prefix *hit;
 		struct sl_xdp_bitmap got;
 		uint32_t plen;
 		uint8_t set;
-		bool found = false;
+		bool found;
 
 		memcpy(&plen, key, 4);
 		set = key[4];
@@ -281,14 +309,12 @@ static void check_trie(const struct inst *in, int m, uint32_t s,
 		e.len = (uint8_t)(plen - 8);
 		memcpy(e.addr, key + 5, v4 ? 4 : 16);
 		ck_assert_int_eq(bpf_map_lookup_elem(in->fd[m], key, &got), 0);
-		for (uint32_t k = 0; k < t->n && !found; k++) {
-			if (sl_xdp_prefix_cmp(&e, &t->e[k]) != 0)
-				continue;
-			found = true;
-			ck_assert_msg(memcmp(&got, &t->e[k].bm, sizeof(got)) == 0,
+		hit = bsearch(&e, t->e, t->n, sizeof(*t->e), prefix_cmp);
+		found = hit != NULL;
+		if (found)
+			ck_assert_msg(memcmp(&got, &hit->bm, sizeof(got)) == 0,
 				      "%s set %u /%u: bitmap differs", map_names[m],
 				      s, e.len);
-		}
 		ck_assert_msg(found, "%s set %u: stray /%u entry", map_names[m],
 			      s, e.len);
 	}
@@ -344,23 +370,27 @@ static struct sl_xdp_active active_of(const struct inst *in)
 
 /* ---- veth pairs, in this test's own network namespace ---- */
 
+static void veth_teardown(void)
+{
+	if (system("ip link del slxa0 2>/dev/null; ip link del slxa1 2>/dev/null; true") != 0)
+		fprintf(stderr, "veth teardown failed\n");
+	if (system("ip link del slxd0 2>/dev/null; true") != 0)
+		fprintf(stderr, "dummy teardown failed\n");
+}
+
 static void sh(const char *cmd)
 {
 	ck_assert_msg(system(cmd) == 0, "failed: %s", cmd);
 }
 
+/* A failed test skips its teardown: clear what it left first. */
 static void veth_setup(void)
 {
+	veth_teardown();
 	sh("ip link add slxa0 type veth peer name slxb0 && "
 	   "ip link add slxa1 type veth peer name slxb1 && "
 	   "ip link set slxa0 up && ip link set slxb0 up && "
 	   "ip link set slxa1 up && ip link set slxb1 up");
-}
-
-static void veth_teardown(void)
-{
-	if (system("ip link del slxa0 2>/dev/null; ip link del slxa1 2>/dev/null") != 0)
-		fprintf(stderr, "veth teardown failed\n");
 }
 
 /* The XDP program on ifname: its id (0: none) and mode. */
@@ -638,6 +668,7 @@ START_TEST(test_slots)
 
 	/* Again p1: a, b, c are new names now; freed slots 1, 2 come first. */
 	must_set(&in, p1, 4);
+	t1->cfg.version = 4;
 	check_set(&in, active_of(&in).set, t1, sl, gen);
 	ck_assert_uint_eq(sl[0], 1);
 	ck_assert_uint_eq(gen[0], 2);
@@ -861,6 +892,24 @@ START_TEST(test_attach_all_or_none)
 }
 END_TEST
 
+/* A driver without native XDP is refused, not run in generic mode. */
+START_TEST(test_attach_native_only)
+{
+	struct inst in;
+	char err[256] = "";
+
+	sh("ip link add slxd0 type bridge && ip link set slxd0 up");
+	inst_open(&in, 0);
+	ck_assert_int_eq(sl_xdp_pair_add(in.x, "slxa0", "slxd0", err, sizeof(err)), 0);
+	ck_assert_int_eq(sl_xdp_attach(in.x, err, sizeof(err)), -EOPNOTSUPP);
+	ck_assert_msg(strstr(err, "slxd0") && strstr(err, "native"), "message: %s", err);
+	ck_assert_uint_eq(xdp_on("slxa0", NULL), 0);
+	ck_assert_uint_eq(xdp_on("slxd0", NULL), 0);
+	sl_xdp_close(in.x);
+	sh("ip link del slxd0");
+}
+END_TEST
+
 /* An owner killed with SIGKILL leaves no program behind. */
 START_TEST(test_sigkill)
 {
@@ -900,7 +949,166 @@ START_TEST(test_sigkill)
 }
 END_TEST
 
-/* ---- (5) how long a policy takes to set ---- */
+/* ---- (5) the grace period: waits for programs already running ---- */
+
+#define INSN(c, d, s, o, i)	((struct bpf_insn){ .code = (c), .dst_reg = (d), \
+				  .src_reg = (s), .off = (o), .imm = (i) })
+#define LOOPS	200000
+
+/*
+ * An XDP program that runs for milliseconds in one invocation (LOOPS
+ * calls of bpf_ktime_get_ns) and stores its start and end times, on
+ * CLOCK_MONOTONIC, in ts_fd[0]: u64 start, u64 end. Raw instructions,
+ * so that the test needs no second BPF object.
+ */
+static int looper_load(int ts_fd)
+{
+	const struct bpf_insn insns[] = {
+		INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_ktime_get_ns),
+		INSN(BPF_ALU64 | BPF_MOV | BPF_X, 6, 0, 0, 0),		/* r6 = start */
+		INSN(BPF_ALU64 | BPF_MOV | BPF_K, 8, 0, 0, 0),
+		INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_ktime_get_ns),
+		INSN(BPF_ALU64 | BPF_ADD | BPF_K, 8, 0, 0, 1),
+		INSN(BPF_JMP | BPF_JLT | BPF_K, 8, 0, -3, LOOPS),
+		INSN(BPF_ALU64 | BPF_MOV | BPF_X, 7, 0, 0, 0),		/* r7 = end */
+		INSN(BPF_ST | BPF_MEM | BPF_W, 10, 0, -4, 0),
+		INSN(BPF_LD | BPF_DW | BPF_IMM, 1, BPF_PSEUDO_MAP_FD, 0, ts_fd),
+		INSN(0, 0, 0, 0, 0),
+		INSN(BPF_ALU64 | BPF_MOV | BPF_X, 2, 10, 0, 0),
+		INSN(BPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, -4),
+		INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem),
+		INSN(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 2, 0),
+		INSN(BPF_STX | BPF_MEM | BPF_DW, 0, 6, 0, 0),
+		INSN(BPF_STX | BPF_MEM | BPF_DW, 0, 7, 8, 0),
+		INSN(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, XDP_PASS),
+		INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
+	};
+
+	return bpf_prog_load(BPF_PROG_TYPE_XDP, "sl_looper", "GPL", insns,
+			     sizeof(insns) / sizeof(insns[0]), NULL);
+}
+
+#define RUNS_MAX	100000
+
+/* The looper's invocations, run back to back by a thread. */
+struct looper {
+	int prog_fd;
+	int ts_fd;
+	volatile bool stop;
+	uint32_t n;
+	uint64_t start[RUNS_MAX];
+	uint64_t end[RUNS_MAX];
+};
+
+static void *looper_run(void *arg)
+{
+	struct looper *l = arg;
+	uint8_t frame[64] = { 0 };
+	uint32_t k = 0;
+	uint64_t ts[2];
+
+	while (!l->stop && l->n < RUNS_MAX) {
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame,
+			    .data_size_in = sizeof(frame), .repeat = 1);
+
+		if (bpf_prog_test_run_opts(l->prog_fd, &o) < 0 ||
+		    bpf_map_lookup_elem(l->ts_fd, &k, ts) < 0)
+			break;
+		l->start[l->n] = ts[0];
+		l->end[l->n++] = ts[1];
+	}
+	return NULL;
+}
+
+enum { OP_ARRAY, OP_GP_MAP, OP_POLICY_SET, OP__COUNT };
+
+static const char *const op_names[OP__COUNT] = {
+	"plain array update", "array-of-maps update", "sl_xdp_policy_set",
+};
+
+#define ROUNDS_MAX	600
+
+struct op_call {
+	int op;
+	uint64_t t_call;
+	uint64_t t_ret;
+};
+
+
+START_TEST(test_grace_period)
+{
+	static struct looper l;
+	static struct op_call calls[ROUNDS_MAX];
+	uint32_t straddles[OP__COUNT] = { 0 }, late[OP__COUNT] = { 0 }, n = 0;
+	struct sl_policy *p = policy_make(20, "g", 0);
+	int arr = bpf_map_create(BPF_MAP_TYPE_ARRAY, "sl_t_arr", 4, 4, 1, NULL);
+	LIBBPF_OPTS(bpf_map_create_opts, mo, .inner_map_fd = arr);
+	int outer = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, "sl_t_gp", 4, 4, 1, &mo);
+	pthread_t th;
+	struct inst in;
+	uint32_t k = 0;
+
+	ck_assert_int_ge(arr, 0);
+	ck_assert_int_ge(outer, 0);
+	memset(&l, 0, sizeof(l));
+	l.ts_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "sl_t_ts", 4, 16, 1, NULL);
+	ck_assert_int_ge(l.ts_fd, 0);
+	l.prog_fd = looper_load(l.ts_fd);
+	ck_assert_msg(l.prog_fd >= 0, "looper: %s", strerror(errno));
+	inst_open(&in, 0);
+	must_set(&in, p, 1);
+	ck_assert_int_eq(pthread_create(&th, NULL, looper_run, &l), 0);
+	while (l.n < 3)
+		usleep(1000);
+	/* Each op until each has met enough invocations in flight. */
+	for (uint32_t r = 0; r < ROUNDS_MAX && l.n < RUNS_MAX; r++) {
+		struct op_call *c = &calls[n++];
+		int fd = arr;
+
+		c->op = (int)(r % OP__COUNT);
+		usleep(200 + 700 * (r % 5));
+		c->t_call = mono_ns();
+		if (c->op == OP_ARRAY)
+			ck_assert_int_eq(bpf_map_update_elem(arr, &k, &k, BPF_ANY), 0);
+		else if (c->op == OP_GP_MAP)
+			ck_assert_int_eq(bpf_map_update_elem(outer, &k, &fd, BPF_ANY), 0);
+		else
+			must_set(&in, p, 2 + r);
+		c->t_ret = mono_ns();
+		if (r >= 60 && r % OP__COUNT == OP__COUNT - 1)
+			break;
+	}
+	l.stop = true;
+	pthread_join(th, NULL);
+	/* An invocation under way at the call must be over at the return. */
+	for (uint32_t i = 0; i < n; i++)
+		for (uint32_t j = 0; j < l.n; j++) {
+			if (!(l.start[j] < calls[i].t_call && calls[i].t_call < l.end[j]))
+				continue;
+			straddles[calls[i].op]++;
+			late[calls[i].op] += l.end[j] > calls[i].t_ret;
+		}
+	for (int op = 0; op < OP__COUNT; op++)
+		fprintf(stderr, "grace period: %s: called during %u runs, returned before %u of them ended\n",
+			op_names[op], straddles[op], late[op]);
+	fprintf(stderr, "grace period: %u runs of %.2f ms\n", l.n,
+		(double)(l.end[l.n - 1] - l.start[l.n - 1]) / 1e6);
+	for (int op = 0; op < OP__COUNT; op++)
+		ck_assert_msg(straddles[op] >= 3, "%s met too few runs", op_names[op]);
+	/* The control returns at once; the waits wait. */
+	ck_assert_uint_gt(late[OP_ARRAY], 0);
+	ck_assert_uint_eq(late[OP_GP_MAP], 0);
+	ck_assert_uint_eq(late[OP_POLICY_SET], 0);
+	sl_xdp_close(in.x);
+	close(l.prog_fd);
+	close(l.ts_fd);
+	close(outer);
+	close(arr);
+	sl_policy_free(p);
+}
+END_TEST
+
+/* ---- (6) how long a policy takes to set ---- */
 
 static double set_ms(struct inst *in, const struct sl_policy *p, uint64_t v)
 {
@@ -918,15 +1126,16 @@ START_TEST(test_timing)
 		struct sl_policy *p = policy_make(sizes[k], "c", 0);
 		struct sl_policy *q = policy_make(sizes[k], "d", 1);
 		struct inst in;
-		double first, replace, same;
+		double open_ms, first, replace, same;
+		uint64_t t0 = mono_ns();
 
 		inst_open(&in, 0);
+		open_ms = (double)(mono_ns() - t0) / 1e6;
 		first = set_ms(&in, p, 1);
 		replace = set_ms(&in, q, 2);
 		same = set_ms(&in, q, 3);
-		fprintf(stderr, "policy_set, %u classes: first %.1f ms, "
-			"all names new %.1f ms, same names %.1f ms\n",
-			sizes[k], first, replace, same);
+		fprintf(stderr, "policy_set, %u classes: open %.1f ms, first %.1f ms, all names new %.1f ms, same names %.1f ms\n",
+			sizes[k], open_ms, first, replace, same);
 		ck_assert(first < 5000 && replace < 5000 && same < 5000);
 		sl_xdp_close(in.x);
 		sl_policy_free(p);
@@ -958,7 +1167,13 @@ static Suite *xdp_path_suite(void)
 	tcase_add_checked_fixture(tc, veth_setup, veth_teardown);
 	tcase_add_test(tc, test_attach_detach);
 	tcase_add_test(tc, test_attach_all_or_none);
+	tcase_add_test(tc, test_attach_native_only);
 	tcase_add_test(tc, test_sigkill);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("rcu");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_grace_period);
 	suite_add_tcase(s, tc);
 	return s;
 }
