@@ -30,7 +30,7 @@
 int sld_xdp_init(struct sld *d)
 {
 	struct sl_xdp_opts o = { .keys_max = d->xdp_keys };
-	char err[512];
+	char err[256];
 	unsigned int i;
 
 	d->xmono = sl_mono_new();
@@ -84,7 +84,7 @@ bool sld_xdp_ready(const struct sld *d)
 void sld_xdp_policy(struct sld *d)
 {
 	uint64_t version = sl_store_version(d->store);
-	char err[512];
+	char err[256];
 
 	if (!d->xdp)
 		return;
@@ -150,7 +150,7 @@ static void dp_trouble(struct sld *d, char *buf, size_t len)
 
 const char *sld_path(struct sld *d, char *reason, size_t len)
 {
-	char why[1200], r[1800];
+	char why[1200], r[2400];
 	const char *path;
 
 	dp_trouble(d, why, sizeof(why));
@@ -180,7 +180,7 @@ const char *sld_path(struct sld *d, char *reason, size_t len)
 /* Accepts a daemon on the dataplane path that is not healthy: fail over. */
 static void fail_over(struct sld *d, int64_t now_ms)
 {
-	char why[1200], err[512];
+	char why[1200], err[256];
 
 	if (!sld_xdp_ready(d) || now_ms < d->next_attach_ms)
 		return;
@@ -237,7 +237,7 @@ static void fold_counters(struct sld *d)
 	struct sl_xdp_counters c;
 	struct sl_xdp_totals t;
 	char group[SL_CLASS_NAME_MAX + 8];
-	uint64_t raw[4];
+	uint64_t raw[4], one;
 	uint32_t i;
 	int r;
 
@@ -257,7 +257,8 @@ static void fold_counters(struct sld *d)
 	for (r = SL_MAL_NONE + 1; r < SL_MAL__COUNT; r++) {
 		raw[0] += t.st.malformed[r];
 		snprintf(group, sizeof(group), "m/%s", sl_malformed_name(r));
-		sl_mono_update(d->xmono, group, &t.st.malformed[r], 1, NULL);
+		one = t.st.malformed[r];
+		sl_mono_update(d->xmono, group, &one, 1, NULL);
 	}
 	raw[1] = t.st.malformed_bytes;
 	sl_mono_update(d->xmono, "malformed", raw, 2, NULL);

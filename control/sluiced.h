@@ -106,7 +106,7 @@ struct sld {
 	/* The XDP path (sld_xdp.c). */
 	struct sl_xdp *xdp;		/* NULL: no pairs, or it did not load */
 	bool xdp_policy_ok;		/* it holds the store's current policy */
-	char xdp_why[512];		/* why it cannot take traffic; "" if it can */
+	char xdp_why[1024];		/* why it cannot take traffic; "" if it can */
 	int64_t dp_ok_since_ms;		/* on xdp: dataplane healthy and in sync since */
 	int64_t next_attach_ms;
 	int64_t next_xstats_ms;
