@@ -465,12 +465,31 @@ START_TEST(test_open_close)
 	ck_assert_uint_eq(after.progs, before.progs);
 	ck_assert_uint_eq(after.links, before.links);
 	ck_assert_uint_eq(after.mmaps, before.mmaps);
-	/* Gone from the kernel too: nothing pinned, nothing held. */
+	/*
+	 * Gone from the kernel too: nothing pinned, nothing held. The kernel
+	 * frees a program and its maps after an RCU grace period and from a
+	 * work queue, so give it up to 2 s.
+	 */
 	for (int i = 0; i < M__COUNT; i++) {
-		int fd = bpf_map_get_fd_by_id(in.map_id[i]);
+		int fd = -1;
 
-		ck_assert_msg(fd < 0 && errno == ENOENT, "map %s still exists",
+		for (int tries = 0; tries < 200; tries++) {
+			fd = bpf_map_get_fd_by_id(in.map_id[i]);
+			if (fd < 0)
+				break;
+			close(fd);
+			usleep(10000);
+		}
+		ck_assert_msg(fd < 0 && errno == ENOENT, "map %s still exists 2 s after close",
 			      map_names[i]);
+	}
+	for (int tries = 0; tries < 200; tries++) {
+		int fd = bpf_prog_get_fd_by_id(in.prog_id);
+
+		if (fd < 0)
+			break;
+		close(fd);
+		usleep(10000);
 	}
 	ck_assert_int_lt(bpf_prog_get_fd_by_id(in.prog_id), 0);
 	ck_assert_uint_eq(xdp_on("slxa0", NULL), 0);
