@@ -99,7 +99,10 @@ struct result {
 	uint64_t keys_active;
 	uint64_t keys_full;
 	uint64_t no_peer;
+	uint64_t fill_matched;		/* fill packets some class counted */
+	uint64_t fill_other;		/* unmatched, malformed or non-IP */
 	double fill_s;
+	bool invalid;			/* not what the bench meant to measure */
 };
 
 /* Run state shared by every configuration. */
@@ -502,6 +505,36 @@ static int measure(struct bench *b, int sluice_fd, struct result *r)
 	return 0;
 }
 
+/* Accepts c; all packets it counts, whatever the outcome. */
+static uint64_t counters_packets(const struct sl_xdp_counters *c)
+{
+	uint64_t sum = 0;
+
+	for (int k = 0; k < SL_XDP_OUT__COUNT; k++)
+		sum += c->packets[k];
+	return sum;
+}
+
+/*
+ * After the fill: how many of its packets classes counted, and how many
+ * went elsewhere, which would mean the packets miss the classes they are
+ * built for and the bench measures something else.
+ */
+static void fill_check(struct sl_xdp *x, uint32_t n, struct result *r)
+{
+	struct sl_xdp_counters c;
+	struct sl_xdp_totals t;
+
+	for (uint32_t i = 0; i < n; i++)
+		if (sl_xdp_class_counters(x, i, &c) == 0)
+			r->fill_matched += counters_packets(&c);
+	if (sl_xdp_totals(x, &t) != 0)
+		return;
+	r->fill_other = counters_packets(&t.st.deflt) + t.st.non_ip;
+	for (int k = 0; k < SL_MAL__COUNT; k++)
+		r->fill_other += t.st.malformed[k];
+}
+
 /* A fresh program with policy n/m, keys filled: ready to measure. */
 static struct sl_xdp *config_open(struct bench *b, uint32_t n,
 				  enum bench_mode m, struct result *r)
@@ -545,10 +578,24 @@ static struct sl_xdp *config_open(struct bench *b, uint32_t n,
 		fprintf(stderr, "sluice-bench-xdp: BPF_PROG_TEST_RUN: %s\n", strerror(-rc));
 		goto close_x;
 	}
+	fill_check(x, n, r);
+	if (r->fill_other != 0)
+		fprintf(stderr, "sluice-bench-xdp: %" PRIu64 " of %u fill packets matched no class\n",
+			r->fill_other, n == 0 ? 0 : b->o.keys);
 	return x;
 close_x:
 	sl_xdp_close(x);
 	return NULL;
+}
+
+/* XDP_ABORTED .. XDP_REDIRECT by name. */
+static const char *verdict_name(uint32_t v)
+{
+	static const char *const names[] = {
+		"aborted", "drop", "pass", "tx", "redirect",
+	};
+
+	return v < 5 ? names[v] : "?";
 }
 
 /* One configuration: open, fill, measure, read the counters, close. */
@@ -576,21 +623,20 @@ static int config_run(struct bench *b, const char *label, uint32_t n,
 		r->no_peer = t.st.no_peer;
 	}
 	sl_xdp_close(x);
+	r->invalid = r->fill_other != 0 ||
+		     (n != 0 && r->keys_active != b->o.keys) ||
+		     (m == BENCH_CONFORM && r->sluice_verdict != XDP_REDIRECT) ||
+		     (m == BENCH_EXCEED && r->sluice_verdict != XDP_DROP);
+	if (r->invalid)
+		fprintf(stderr, "sluice-bench-xdp: %s, %u classes: %" PRIu64 " keys (expected %u), verdict %s, %" PRIu64 " fill packets unmatched\n",
+			label, n, r->keys_active, n == 0 ? 0 : b->o.keys,
+			verdict_name(r->sluice_verdict), r->fill_other);
 	fprintf(stderr, "  %-26s %4u classes: sluice %7.1f ns, plain %6.1f ns, %" PRIu64 " keys\n",
 		label, n, r->sluice.median, r->plain.median, r->keys_active);
 	return rc == 0 ? 0 : -1;
 }
 
 /* ---- Output ---- */
-
-static const char *verdict_name(uint32_t v)
-{
-	static const char *const names[] = {
-		"aborted", "drop", "pass", "tx", "redirect",
-	};
-
-	return v < 5 ? names[v] : "?";
-}
 
 static double mpps(double ns)
 {
@@ -655,7 +701,7 @@ static json_t *dist_json(const struct dist *d)
 
 static json_t *result_json(const struct result *r)
 {
-	return json_pack("{s:s, s:i, s:s, s:o, s:o, s:f, s:s, s:i, s:I, s:I, s:I, s:f}",
+	return json_pack("{s:s, s:i, s:s, s:o, s:o, s:f, s:s, s:i, s:I, s:I, s:I, s:I, s:I, s:f, s:b}",
 			 "label", r->label, "classes", (int)r->classes,
 			 "mode", r->mode == BENCH_EXCEED ? "exceed" : "conform",
 			 "sluice", dist_json(&r->sluice),
@@ -666,7 +712,9 @@ static json_t *result_json(const struct result *r)
 			 "keys_active", (json_int_t)r->keys_active,
 			 "keys_full", (json_int_t)r->keys_full,
 			 "no_peer", (json_int_t)r->no_peer,
-			 "fill_cpu_s", r->fill_s);
+			 "fill_matched", (json_int_t)r->fill_matched,
+			 "fill_unmatched", (json_int_t)r->fill_other,
+			 "fill_cpu_s", r->fill_s, "valid", !r->invalid);
 }
 
 static int json_write(const struct bench *b, const struct result *r, size_t n)
@@ -822,6 +870,7 @@ int main(int argc, char **argv)
 	struct bench b = { .plain_fd = -1 };
 	struct xdp_count_pass_bpf *plain = NULL;
 	struct result r[6];
+	bool invalid = false;
 	size_t n;
 	int rc;
 
@@ -846,9 +895,13 @@ int main(int argc, char **argv)
 		sweep_print(&r[2], n - 2);
 	if (b.o.json != NULL && json_write(&b, r, n) != 0)
 		goto destroy_plain;
+	for (size_t k = 0; k < n; k++)
+		invalid |= r[k].invalid;
+	if (invalid)
+		fprintf(stderr, "sluice-bench-xdp: some runs did not measure what they should (above)\n");
 	xdp_count_pass_bpf__destroy(plain);
 	bench_free(&b);
-	return 0;
+	return invalid ? 1 : 0;
 destroy_plain:
 	xdp_count_pass_bpf__destroy(plain);
 free_bench:
