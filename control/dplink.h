@@ -29,8 +29,13 @@
 #include "ctlproto.h"
 
 #define SL_HB_INTERVAL_MS	100	/* dp.ping every */
-#define SL_HB_GONE_MS		1000	/* no reply at all for this long: gone */
-#define SL_HB_STUCK_MS		500	/* a worker's polls still this long: stuck */
+/*
+ * Short enough that a hung dataplane fails over well within a second
+ * (docs/decisions/0007); three missed pings, so one slow reply is not
+ * taken for a hang.
+ */
+#define SL_HB_GONE_MS		300	/* no reply at all for this long: gone */
+#define SL_HB_STUCK_MS		300	/* a worker's polls still this long: stuck */
 #define SL_HB_WORKERS_MAX	256
 #define SL_BACKOFF_MIN_MS	100	/* first reconnect delay */
 #define SL_BACKOFF_MAX_MS	2000	/* delays double up to this */

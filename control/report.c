@@ -558,6 +558,36 @@ static void status_lcores(FILE *f, const json_t *dp)
 	kv(f, "load", "%s", line);
 }
 
+/* The xdp line of status: whether the fallback could take over. */
+static void status_xdp(FILE *f, const json_t *x)
+{
+	json_t *pairs = jget(x, "pairs"), *p;
+	char line[512] = "";
+	int64_t v = 0, fo = 0, fb = 0, keys = 0, cap = 0;
+	size_t i;
+
+	if (json_is_true(jget(x, "attached")))
+		cat(line, sizeof(line), "attached");
+	else if (json_is_true(jget(x, "ready")))
+		cat(line, sizeof(line), "ready");
+	else
+		cat(line, sizeof(line), "unavailable");
+	json_array_foreach(pairs, i, p)
+		cat(line, sizeof(line), "%s%s<->%s", i ? ", " : " on ",
+		    json_string_value(json_array_get(p, 0)),
+		    json_string_value(json_array_get(p, 1)));
+	if (jint(x, "policy_version", &v) && v > 0)
+		cat(line, sizeof(line), ", policy version %" PRId64, v);
+	if (jint(x, "failovers", &fo) && jint(x, "failbacks", &fb) && (fo || fb))
+		cat(line, sizeof(line), ", %" PRId64 " failover(s), %" PRId64 " failback(s)",
+		    fo, fb);
+	if (jint(x, "keys_active", &keys) && jint(x, "keys_capacity", &cap) && cap > 0)
+		cat(line, sizeof(line), ", %" PRId64 "/%" PRId64 " keys", keys, cap);
+	if (jstr(x, "why", NULL))
+		cat(line, sizeof(line), " (%s)", jstr(x, "why", ""));
+	kv(f, "xdp", "%s", line);
+}
+
 void report_status_print(FILE *f, const json_t *st, time_t now)
 {
 	const char *reason = jstr(st, "reason", "");
@@ -575,6 +605,8 @@ void report_status_print(FILE *f, const json_t *st, time_t now)
 		status_dataplane(f, jget(st, "dataplane"), jget(st, "policy"));
 		status_lcores(f, jget(st, "dataplane"));
 	}
+	if (jget(st, "xdp") != NULL)
+		status_xdp(f, jget(st, "xdp"));
 	if (json_is_array(degraded) && json_array_size(degraded) == 0)
 		kv(f, "degraded", "none");
 	json_array_foreach(degraded, i, d)

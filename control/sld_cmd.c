@@ -163,17 +163,17 @@ static json_t *status_policy(struct sld *d)
 	return o;
 }
 
-/* status: the path, the dataplane, the policy, uptime. */
+/* status: the path, the dataplane, the XDP path, the policy, uptime. */
 static json_t *cmd_status(struct sld *d, const struct sl_ctl_req *req, json_t **a)
 {
 	char reason[1200];
 	const char *path = sld_path(d, reason, sizeof(reason));
 
 	(void)a;
-	return sl_ctl_reply_ok(req->id, json_pack("{s:s,s:s,s:o,s:o,s:[],s:I}",
+	return sl_ctl_reply_ok(req->id, json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:I}",
 		"path", path, "reason", reason,
 		"dataplane", status_dataplane(d), "policy", status_policy(d),
-		"degraded",
+		"xdp", sld_xdp_status(d), "degraded", sld_xdp_degraded_json(d),
 		"uptime_s", (json_int_t)((sl_now_ms() - d->start_ms) / 1000)));
 }
 

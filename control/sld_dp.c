@@ -17,6 +17,7 @@
 #include <string.h>
 #include <syslog.h>
 
+#include "pkt.h"
 #include "sluiced.h"
 
 /* The outcomes of design.md's stats shape, in group order. */
@@ -178,6 +179,24 @@ void sld_dp_stats_update(struct sld *d, json_t *st)
 	sld_view_publish(d);
 }
 
+/*
+ * Accepts a group name and room for n values: its monotonic values over
+ * both paths, the dataplane's and the XDP program's. Whether either knows it.
+ */
+static bool counts(struct sld *d, const char *group, uint64_t *v, unsigned int n)
+{
+	uint64_t x[SL_MONO_VALUES];
+	bool known = sl_mono_get(d->mono, group, v, n);
+	unsigned int i;
+
+	if (d->xmono && sl_mono_get(d->xmono, group, x, n)) {
+		for (i = 0; i < n; i++)
+			v[i] += x[i];
+		known = true;
+	}
+	return known;
+}
+
 /* Accepts a group and outcome names; {"passed": n, ...} from its values. */
 static json_t *outcome_obj(const uint64_t *v, const char *const *names, size_t n)
 {
@@ -196,7 +215,7 @@ void sld_class_counters(struct sld *d, const char *name, json_t *o)
 	uint64_t v[2 * N_OUT];
 
 	snprintf(group, sizeof(group), "c/%s", name);
-	sl_mono_get(d->mono, group, v, 2 * N_OUT);
+	counts(d, group, v, 2 * N_OUT);
 	json_object_set_new(o, "packets", outcome_obj(v, outcomes, N_OUT));
 	json_object_set_new(o, "bytes", outcome_obj(v + N_OUT, outcomes, N_OUT));
 }
@@ -226,19 +245,22 @@ static json_t *stats_classes(struct sld *d)
 	return arr;
 }
 
-/* The malformed object: totals and each reason the dataplane named. */
+/* The malformed object: totals and each reason either path counted. */
 static json_t *stats_malformed(struct sld *d)
 {
-	json_t *reasons = json_object(), *v;
+	json_t *reasons = json_object(), *named;
 	char group[GROUP_MAX];
 	const char *reason;
 	uint64_t m[2], r;
+	int i;
 
-	sl_mono_get(d->mono, "malformed", m, 2);
-	json_object_foreach(json_object_get(json_object_get(d->dp_stats, "malformed"),
-					    "reasons"), reason, v) {
-		snprintf(group, sizeof(group), "m/%.*s", SL_CLASS_NAME_MAX, reason);
-		sl_mono_get(d->mono, group, &r, 1);
+	counts(d, "malformed", m, 2);
+	named = json_object_get(json_object_get(d->dp_stats, "malformed"), "reasons");
+	for (i = SL_MAL_NONE + 1; i < SL_MAL__COUNT; i++) {
+		reason = sl_malformed_name(i);
+		snprintf(group, sizeof(group), "m/%s", reason);
+		if (!counts(d, group, &r, 1) && !json_object_get(named, reason))
+			continue;
 		json_object_set_new(reasons, reason, json_integer((json_int_t)r));
 	}
 	return json_pack("{s:I,s:I,s:o}", "packets", (json_int_t)m[0],
@@ -251,7 +273,7 @@ static json_t *stats_flows(struct sld *d)
 	json_t *fl = json_object_get(d->dp_stats, "flows"), *o;
 	uint64_t v[2];
 
-	sl_mono_get(d->mono, "flows", v, 2);
+	counts(d, "flows", v, 2);
 	o = json_pack("{s:I,s:I}", "table_full", (json_int_t)v[0],
 		      "overflow_metered", (json_int_t)v[1]);
 	if (o && json_is_integer(json_object_get(fl, "active")))
@@ -267,8 +289,8 @@ json_t *sld_stats_json(struct sld *d)
 	static const char *const two[] = { "passed", "dropped" };
 	uint64_t df[4], ni[2];
 
-	sl_mono_get(d->mono, "default", df, 4);
-	sl_mono_get(d->mono, "non_ip", ni, 2);
+	counts(d, "default", df, 4);
+	counts(d, "non_ip", ni, 2);
 	return json_pack("{s:o,s:{s:o,s:o},s:o,s:{s:I,s:I},s:o,s:I,s:I,s:b}",
 		"classes", stats_classes(d),
 		"default", "packets", outcome_obj(df, two, 2),
@@ -279,23 +301,6 @@ json_t *sld_stats_json(struct sld *d)
 		"policy_version", (json_int_t)sl_store_version(d->store),
 		"dataplane_restarts", (json_int_t)d->dp_restarts,
 		"dataplane_up", sl_dplink_up(&d->link));
-}
-
-/* "dpdk" when the dataplane is up and every worker polls; else "down". */
-const char *sld_path(struct sld *d, char *reason, size_t len)
-{
-	char r[1200];
-
-	if (!sl_dplink_up(&d->link))
-		snprintf(r, sizeof(r), "the dataplane is down: %s", d->link.why);
-	else if (d->health == SL_DP_STUCK)
-		snprintf(r, sizeof(r), "dataplane worker %d has not polled for %" PRId64 " ms",
-			 d->stuck_worker, d->stuck_ms);
-	else
-		snprintf(r, sizeof(r), "%s", d->in_sync ? "" : d->sync_why);
-	if (reason)
-		snprintf(reason, len, "%s", r);
-	return sl_dplink_up(&d->link) && d->health == SL_DP_ALIVE ? "dpdk" : "down";
 }
 
 /* Accepts a daemon; the metrics thread's copy of what changed. */
@@ -313,6 +318,9 @@ void sld_view_publish(struct sld *d)
 	d->view.apply_errors = d->apply_errors;
 	d->view.dp_up = sl_dplink_up(&d->link);
 	d->view.dp_restarts = d->dp_restarts;
+	d->view.xdp_ready = sld_xdp_ready(d);
+	d->view.failovers = d->failovers;
+	d->view.failbacks = d->failbacks;
 	d->view.flows_active = json_is_integer(json_object_get(fl, "active")) ?
 			       json_integer_value(json_object_get(fl, "active")) : -1;
 	d->view.flows_capacity = json_is_integer(json_object_get(fl, "capacity")) ?

@@ -103,7 +103,7 @@ static void render_gauges(FILE *f, const struct sld_view *v)
 		sl_prom_sample(f, "sluice_lcore_busy_ratio", num(r), "lcore", lcore, NULL);
 }
 
-/* The daemon's own state: path, policy, dataplane. */
+/* The daemon's own state: path, policy, dataplane, XDP path. */
 static void render_daemon(FILE *f, const struct sld_view *v)
 {
 	static const char *const paths[] = { "dpdk", "xdp", "down" };
@@ -131,6 +131,15 @@ static void render_daemon(FILE *f, const struct sld_view *v)
 		       "Dataplane restarts sluiced saw (a new pid, or counters that started over).");
 	sl_prom_sample(f, "sluice_dataplane_restarts_total", (double)v->dp_restarts,
 		       NULL);
+	sl_prom_family(f, "sluice_xdp_ready", "gauge",
+		       "1 while the XDP fallback path is loaded with the current policy and can take traffic.");
+	sl_prom_sample(f, "sluice_xdp_ready", v->xdp_ready, NULL);
+	sl_prom_family(f, "sluice_failovers_total", "counter",
+		       "Times traffic moved from the dataplane to the XDP path.");
+	sl_prom_sample(f, "sluice_failovers_total", (double)v->failovers, NULL);
+	sl_prom_family(f, "sluice_failbacks_total", "counter",
+		       "Times traffic moved back from the XDP path to the dataplane.");
+	sl_prom_sample(f, "sluice_failbacks_total", (double)v->failbacks, NULL);
 }
 
 /* The render callback: everything, from the published view. */

@@ -297,6 +297,7 @@ json_t *sld_apply(struct sld *d, const struct sl_ctl_req *req, const char *text,
 	d->policy = p;
 	d->policy_invalid = false;
 	d->invalid_why[0] = '\0';
+	sld_xdp_policy(d);
 	if (!out->pushed)
 		snprintf(d->sync_why, sizeof(d->sync_why), "policy version %" PRIu64 " not pushed yet: %s",
 			 out->version, sl_dplink_up(&d->link) ? "the push failed" : d->link.why);

@@ -7,6 +7,7 @@
  *
  *   sluiced [--socket PATH] [--dp-socket PATH] [--state-dir DIR]
  *           [--metrics ADDR:PORT | --metrics none] [--group NAME]
+ *           [--pair OUTSIDE,INSIDE]... [--xdp-keys N]
  *           [--foreground] [--log-stderr]
  *
  * It never daemonizes (systemd runs it, Type=notify); --foreground is
@@ -29,6 +30,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "sluiced.h"
+#include "xdp_path.h"
 
 static struct sld daemon_state;
 
@@ -68,6 +70,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: sluiced [--socket PATH] [--dp-socket PATH] [--state-dir DIR]\n"
 		"               [--metrics ADDR:PORT | --metrics none] [--group NAME]\n"
+		"               [--pair OUTSIDE,INSIDE]... [--xdp-keys N]\n"
 		"               [--foreground] [--log-stderr]\n"
 		"\n"
 		"  --socket PATH      control socket for sluicectl (default %s)\n"
@@ -75,10 +78,14 @@ static void usage(FILE *f)
 		"  --state-dir DIR    policy store (default %s)\n"
 		"  --metrics A:P      Prometheus endpoint (default %s:%u); none: no endpoint\n"
 		"  --group NAME       group that may use the socket (default %s)\n"
+		"  --pair OUT,IN      interfaces of a port pair, for the XDP fallback path;\n"
+		"                     repeat for more pairs; none: no XDP path\n"
+		"  --xdp-keys N       buckets the XDP path holds (default %u)\n"
 		"  --foreground       accepted; sluiced never daemonizes\n"
 		"  --log-stderr       log to stderr too (the default when it is a terminal)\n",
 		SLD_SOCKET_DEFAULT, SLD_DP_SOCKET_DEFAULT, SL_STORE_DIR_DEFAULT,
-		SL_METRICS_ADDR, SL_METRICS_PORT, SLD_GROUP_DEFAULT);
+		SL_METRICS_ADDR, SL_METRICS_PORT, SLD_GROUP_DEFAULT,
+		SL_XDP_KEYS_DEFAULT);
 }
 
 /* Accepts "ADDR:PORT" or "none"; fills the metrics options. */
@@ -103,6 +110,44 @@ static int parse_metrics(struct sld *d, char *s)
 	return 0;
 }
 
+/* Accepts "OUTSIDE,INSIDE"; adds the pair to d's options. */
+static int parse_pair(struct sld *d, char *s)
+{
+	char *comma = strchr(s, ',');
+
+	if (!comma || comma == s || comma[1] == '\0' || strchr(comma + 1, ',')) {
+		fprintf(stderr, "sluiced: --pair %s: expected OUTSIDE,INSIDE (two interface names)\n",
+			s);
+		return -EINVAL;
+	}
+	if (d->n_pairs == SLD_PAIRS_MAX) {
+		fprintf(stderr, "sluiced: more than %d --pair options\n", SLD_PAIRS_MAX);
+		return -EINVAL;
+	}
+	*comma = '\0';
+	d->pair[d->n_pairs][0] = s;
+	d->pair[d->n_pairs][1] = comma + 1;
+	d->n_pairs++;
+	return 0;
+}
+
+/* Accepts "N"; the number of XDP buckets, 1..2^31. */
+static int parse_keys(struct sld *d, const char *s)
+{
+	unsigned long n;
+	char *end;
+
+	errno = 0;
+	n = strtoul(s, &end, 10);
+	if (errno || *end || end == s || n == 0 || n > (1ul << 31)) {
+		fprintf(stderr, "sluiced: --xdp-keys %s: expected a number of buckets, 1 to 2147483648\n",
+			s);
+		return -EINVAL;
+	}
+	d->xdp_keys = (uint32_t)n;
+	return 0;
+}
+
 /* Accepts argv; fills the options of d. 0, 1 (--help) or -EINVAL. */
 static int parse_args(struct sld *d, int argc, char **argv, bool *log_stderr)
 {
@@ -112,6 +157,8 @@ static int parse_args(struct sld *d, int argc, char **argv, bool *log_stderr)
 		{ "state-dir", required_argument, NULL, 'S' },
 		{ "metrics", required_argument, NULL, 'm' },
 		{ "group", required_argument, NULL, 'g' },
+		{ "pair", required_argument, NULL, 'p' },
+		{ "xdp-keys", required_argument, NULL, 'k' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "log-stderr", no_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
@@ -128,6 +175,16 @@ static int parse_args(struct sld *d, int argc, char **argv, bool *log_stderr)
 		case 'f': break;
 		case 'l': *log_stderr = true; break;
 		case 'h': usage(stdout); return 1;
+		case 'p':
+			if (strcmp(optarg, "none") == 0)
+				break;
+			if (parse_pair(d, optarg) < 0)
+				return -EINVAL;
+			break;
+		case 'k':
+			if (parse_keys(d, optarg) < 0)
+				return -EINVAL;
+			break;
 		case 'm':
 			if (parse_metrics(d, optarg) == 0)
 				break;
@@ -204,6 +261,8 @@ static int start(struct sld *d)
 	sld_policy_init(d);
 	if (sld_dp_init(d))
 		return -1;
+	if (sld_xdp_init(d))
+		return -1;
 	/* Blocking calls to the dataplane keep the watchdog fed. */
 	d->link.on_wait = sld_watchdog;
 	make_socket_dir(d->sock_path);
@@ -248,6 +307,7 @@ static void run(struct sld *d)
 			break;
 		}
 		sld_dp_tick(d, sl_now_ms());
+		sld_xdp_tick(d, sl_now_ms());
 		sld_watchdog(d);
 		if (sld_path(d, NULL, 0) != last_path) {
 			last_path = sld_path(d, NULL, 0);
@@ -262,6 +322,7 @@ static void stop(struct sld *d)
 	sd_notify(0, "STOPPING=1");
 	sl_metrics_stop(d->metrics);
 	sl_ctl_server_free(d->srv);
+	sld_xdp_fini(d);
 	if (d->mono)
 		sld_dp_fini(d);
 	sl_policy_free(d->policy);

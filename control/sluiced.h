@@ -5,6 +5,7 @@
  *   sluiced.c      options, logging, startup, the poll loop, sd_notify
  *   sld_policy.c   the policy: validate, push, persist, reconcile
  *   sld_dp.c       the dataplane link's timers, heartbeat and stats
+ *   sld_xdp.c      the XDP path: its policy, failover and failback
  *   sld_cmd.c      the commands of docs/protocol.md
  *   sld_metrics.c  the Prometheus view (docs/metrics.md)
  *
@@ -37,18 +38,25 @@
 #define SLD_STATS_CALL_MS	1000	/* a stats round trip */
 #define SLD_TOP_MS		2000	/* a top round trip */
 #define SLD_LCORES_MAX		256
+#define SLD_PAIRS_MAX		32	/* --pair options */
+#define SLD_FAILBACK_MS		300	/* healthy and in sync this long: back to dpdk */
+#define SLD_XDP_RETRY_MS	1000	/* a failed attach is tried again after */
+#define SLD_XDP_EXPIRE_BUDGET	65536	/* idle buckets deleted per stats round */
 
 /* What the metrics thread may read, published by the main thread. */
 struct sld_view {
 	pthread_mutex_t lock;
 	json_t *stats;		/* the stats command's result; NULL: none yet */
 	json_t *lcores;		/* {"lcore id": busy ratio} */
-	const char *path;	/* "dpdk" or "down" */
+	const char *path;	/* "dpdk", "xdp" or "down" */
 	uint64_t policy_version;
 	bool policy_valid;
 	uint64_t apply_errors;
 	bool dp_up;
 	uint64_t dp_restarts;
+	bool xdp_ready;
+	uint64_t failovers;
+	uint64_t failbacks;
 	int64_t flows_active;	/* -1: not known */
 	int64_t flows_capacity;
 };
@@ -68,6 +76,9 @@ struct sld {
 	const char *group;
 	const char *metrics_addr;	/* NULL: no metrics */
 	uint16_t metrics_port;
+	char *pair[SLD_PAIRS_MAX][2];	/* --pair OUTSIDE,INSIDE: interface names */
+	unsigned int n_pairs;
+	uint32_t xdp_keys;		/* --xdp-keys; 0: the loader's default */
 
 	/* The policy: the store's current text and its model. */
 	struct sl_store *store;
@@ -92,8 +103,21 @@ struct sld {
 	uint64_t dp_restarts;
 	uint64_t apply_errors;
 
-	/* Counters. */
+	/* The XDP path (sld_xdp.c). */
+	struct sl_xdp *xdp;		/* NULL: no pairs, or it did not load */
+	bool xdp_policy_ok;		/* it holds the store's current policy */
+	char xdp_why[512];		/* why it cannot take traffic; "" if it can */
+	int64_t dp_ok_since_ms;		/* on xdp: dataplane healthy and in sync since */
+	int64_t next_attach_ms;
+	int64_t next_xstats_ms;
+	uint64_t failovers;
+	uint64_t failbacks;
+	uint64_t xdp_keys_active;
+	uint64_t xdp_keys_capacity;
+
+	/* Counters: the dataplane's, and the XDP path's in xmono. */
 	struct sl_mono *mono;
+	struct sl_mono *xmono;
 	json_t *dp_stats;		/* the dataplane's last stats, raw */
 	struct sld_lcore lcores[SLD_LCORES_MAX];
 	unsigned int n_lcores;
@@ -171,11 +195,28 @@ json_t *sld_stats_json(struct sld *d);
 /* Accepts a class name; its "packets" and "bytes" objects, into o. */
 void sld_class_counters(struct sld *d, const char *name, json_t *o);
 
-/* "dpdk" or "down", and why in reason (may be NULL). */
-const char *sld_path(struct sld *d, char *reason, size_t len);
-
 /* Accepts a daemon; publishes what the metrics thread reads. */
 void sld_view_publish(struct sld *d);
+
+/* ---- sld_xdp.c ---- */
+
+/*
+ * Accepts a daemon; "dpdk", "xdp" or "down" (sld_xdp.c) and, in reason,
+ * why traffic is not on the dataplane, or "" when it is and all is well.
+ */
+const char *sld_path(struct sld *d, char *reason, size_t len);
+
+/* Accepts a daemon with its options and policy; loads the XDP path. */
+int sld_xdp_init(struct sld *d);
+void sld_xdp_fini(struct sld *d);
+/* Accepts a daemon whose d->policy changed; gives the XDP path the same. */
+void sld_xdp_policy(struct sld *d);
+/* Whether the XDP path could take traffic now. */
+bool sld_xdp_ready(const struct sld *d);
+/* Accepts the time now; failover, failback, expiry and counters. */
+void sld_xdp_tick(struct sld *d, int64_t now_ms);
+json_t *sld_xdp_status(struct sld *d);
+json_t *sld_xdp_degraded_json(struct sld *d);
 
 /* ---- sld_cmd.c ---- */
 

@@ -85,9 +85,10 @@ dp_stop() {
 
 # sluiced_start [options...]: the daemon with private state and sockets,
 # talking to this test's sluice-dp. sluicectl talks to it through $SCTL.
+# SLUICED_NS=$GW_NS runs it on the gateway, where --pair finds the ports.
 SLUICED=$BUILD/control/sluiced
 sluiced_start() {
-	"$SLUICED" --socket "$T/sluiced.sock" --dp-socket "$T/dp.sock" \
+	${SLUICED_NS:+ip netns exec "$SLUICED_NS"} "$SLUICED" --socket "$T/sluiced.sock" --dp-socket "$T/dp.sock" \
 		--state-dir "$T/state" --metrics none --log-stderr "$@" \
 		>"$T/sluiced.log" 2>&1 &
 	SLUICED_PID=$!
@@ -220,4 +221,30 @@ $( [ $(($1 % 2)) -eq 0 ] && printf '  - name: toggled-%s\n    match: { proto: tc
     limit: { key: src, rate: $((100 + $1))pps, burst: 10 }
 EOP
 	mv "$2.new" "$2"
+}
+
+# status_field EXPR: a field of `sluicectl -j status`, e.g. "['path']".
+status_field() {
+	SCTL -j status >"$T/status.json" || fail "sluicectl status failed"
+	py "j0$1" "$T/status.json"
+}
+
+# wait_path PATH SECONDS: until sluicectl status says PATH; prints the
+# seconds it took.
+wait_path() {
+	local t0 now
+	t0=$(date +%s.%N)
+	while :; do
+		[ "$(status_field "['path']" 2>/dev/null)" = "$1" ] && break
+		now=$(date +%s.%N)
+		$PY -c "import sys; sys.exit(0 if $now - $t0 < $2 else 1)" ||
+			fail "path not $1 after $2 s: $(SCTL status)"
+		sleep 0.02
+	done
+	$PY -c "print('%.3f' % ($(date +%s.%N) - $t0))"
+}
+
+# xdp_attached IFACE (in the gateway): whether an XDP program is on it.
+xdp_attached() {
+	ip -n "$GW_NS" -d link show dev "$1" | grep -q 'prog/xdp'
 }

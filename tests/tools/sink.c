@@ -9,10 +9,13 @@
  *
  * {"packets": N, "bytes": N, "bad_ip_checksum": N, "bad_l4_checksum": N,
  *  "sources": {"10.0.0.1": {"packets": N, "bytes": N, "first_s": x,
- *              "last_s": x, "dscp": {"0": N, "8": N}}}}
+ *              "last_s": x, "max_gap_s": x, "max_gap_at_s": x,
+ *              "dscp": {"0": N, "8": N}}}}
  *
  * first_s/last_s are capture times relative to the first packet seen, so
- * a test can measure a rate over a window it chooses.
+ * a test can measure a rate over a window it chooses. max_gap_s is the
+ * longest time between two consecutive packets of a source, and
+ * max_gap_at_s when that gap ended: what a failover cost the receiver.
  */
 #include <arpa/inet.h>
 #include <getopt.h>
@@ -30,6 +33,7 @@
 struct src_count {
 	uint64_t packets, bytes;
 	double first_s, last_s;
+	double max_gap_s, max_gap_at_s;
 	uint64_t dscp[64];
 };
 
@@ -123,6 +127,10 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *d
 	sc = src_get(name);
 	if (sc->packets == 0)
 		sc->first_s = t - t0;
+	else if (t - t0 - sc->last_s > sc->max_gap_s) {
+		sc->max_gap_s = t - t0 - sc->last_s;
+		sc->max_gap_at_s = t - t0;
+	}
 	sc->last_s = t - t0;
 	sc->packets++;
 	sc->bytes += h->len;
@@ -216,9 +224,11 @@ int main(int argc, char **argv)
 				snprintf(k, sizeof(k), "%d", v);
 				json_object_set_new(d, k, json_integer((json_int_t)srcs[i].dscp[v]));
 			}
-		json_object_set_new(js, src_names[i], json_pack("{s:I,s:I,s:f,s:f,s:o}",
+		json_object_set_new(js, src_names[i], json_pack("{s:I,s:I,s:f,s:f,s:f,s:f,s:o}",
 			"packets", (json_int_t)srcs[i].packets, "bytes", (json_int_t)srcs[i].bytes,
-			"first_s", srcs[i].first_s, "last_s", srcs[i].last_s, "dscp", d));
+			"first_s", srcs[i].first_s, "last_s", srcs[i].last_s,
+			"max_gap_s", srcs[i].max_gap_s, "max_gap_at_s", srcs[i].max_gap_at_s,
+			"dscp", d));
 	}
 	out = json_pack("{s:I,s:I,s:I,s:I,s:o}", "packets", (json_int_t)total,
 			"bytes", (json_int_t)total_bytes, "bad_ip_checksum", (json_int_t)bad_ip,

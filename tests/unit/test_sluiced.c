@@ -608,31 +608,31 @@ static const struct {
 		{ 900, 'p', { 3, 3 }, 2, SL_DP_ALIVE, -1 },
 		{ 1800, 'p', { 4, 4 }, 2, SL_DP_ALIVE, -1 } }, 4 },
 	{ "nothing after connecting: gone", {
-		{ 999, '-', { 0 }, 0, SL_DP_ALIVE, -1 },
-		{ 1000, '-', { 0 }, 0, SL_DP_GONE, -1 } }, 2 },
-	{ "replies stop: gone a second after the last", {
+		{ 299, '-', { 0 }, 0, SL_DP_ALIVE, -1 },
+		{ 300, '-', { 0 }, 0, SL_DP_GONE, -1 } }, 2 },
+	{ "replies stop: gone 300 ms after the last", {
 		{ 100, 'p', { 1 }, 1, SL_DP_ALIVE, -1 },
 		{ 500, 'r', { 0 }, 0, SL_DP_ALIVE, -1 },
-		{ 1499, '-', { 0 }, 0, SL_DP_ALIVE, -1 },
-		{ 1500, '-', { 0 }, 0, SL_DP_GONE, -1 } }, 4 },
-	{ "worker 1 stops: stuck after 500 ms", {
+		{ 799, '-', { 0 }, 0, SL_DP_ALIVE, -1 },
+		{ 800, '-', { 0 }, 0, SL_DP_GONE, -1 } }, 4 },
+	{ "worker 1 stops: stuck after 300 ms", {
 		{ 100, 'p', { 1, 1, 1 }, 3, SL_DP_ALIVE, -1 },
-		{ 300, 'p', { 2, 1, 2 }, 3, SL_DP_ALIVE, -1 },
-		{ 599, 'p', { 3, 1, 3 }, 3, SL_DP_ALIVE, -1 },
-		{ 600, 'p', { 4, 1, 4 }, 3, SL_DP_STUCK, 1 },
-		{ 700, 'p', { 5, 2, 5 }, 3, SL_DP_ALIVE, -1 } }, 5 },
+		{ 200, 'p', { 2, 1, 2 }, 3, SL_DP_ALIVE, -1 },
+		{ 399, 'p', { 3, 1, 3 }, 3, SL_DP_ALIVE, -1 },
+		{ 400, 'p', { 4, 1, 4 }, 3, SL_DP_STUCK, 1 },
+		{ 450, 'p', { 5, 2, 5 }, 3, SL_DP_ALIVE, -1 } }, 5 },
 	{ "slow other reply does not make workers stuck", {
 		{ 100, 'p', { 1 }, 1, SL_DP_ALIVE, -1 },
-		{ 950, 'r', { 0 }, 0, SL_DP_ALIVE, -1 },
-		{ 1000, 'p', { 2 }, 1, SL_DP_ALIVE, -1 } }, 3 },
+		{ 290, 'r', { 0 }, 0, SL_DP_ALIVE, -1 },
+		{ 380, 'p', { 2 }, 1, SL_DP_ALIVE, -1 } }, 3 },
 	{ "counts going back still move", {
 		{ 100, 'p', { 9 }, 1, SL_DP_ALIVE, -1 },
-		{ 550, 'p', { 3 }, 1, SL_DP_ALIVE, -1 },
-		{ 1000, 'p', { 4 }, 1, SL_DP_ALIVE, -1 } }, 3 },
+		{ 350, 'p', { 3 }, 1, SL_DP_ALIVE, -1 },
+		{ 600, 'p', { 4 }, 1, SL_DP_ALIVE, -1 } }, 3 },
 	{ "worker count changes: new baseline", {
 		{ 100, 'p', { 1 }, 1, SL_DP_ALIVE, -1 },
-		{ 700, 'p', { 1, 1 }, 2, SL_DP_ALIVE, -1 },
-		{ 1300, 'p', { 1, 2 }, 2, SL_DP_STUCK, 0 } }, 3 },
+		{ 300, 'p', { 1, 1 }, 2, SL_DP_ALIVE, -1 },
+		{ 600, 'p', { 1, 2 }, 2, SL_DP_STUCK, 0 } }, 3 },
 	{ "no workers: never stuck", {
 		{ 100, 'p', { 0 }, 0, SL_DP_ALIVE, -1 },
 		{ 900, 'p', { 0 }, 0, SL_DP_ALIVE, -1 } }, 2 },
