@@ -433,9 +433,12 @@ static int keys_fill(struct bench *b, struct sl_xdp *x, uint32_t n)
  */
 static void sample_build(struct bench *b, uint32_t n)
 {
+	/* With fewer keys than classes, only the classes that have keys. */
+	uint32_t spread = n < b->o.keys || b->o.keys == 0 ? n : b->o.keys;
+
 	for (uint32_t k = 0; k < b->o.packets; k++) {
 		uint32_t i = n == 0 ? k % SL_XDP_CLASSES_MAX :
-			     (uint32_t)((uint64_t)k * n / b->o.packets);
+			     (uint32_t)((uint64_t)k * spread / b->o.packets);
 		uint32_t per = n == 0 ? 1 : b->o.keys / n + (i < b->o.keys % n);
 
 		frame_build(&b->sample[k], i, per == 0 ? 0 : (k * 7919u) % per);
