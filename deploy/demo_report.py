@@ -3,9 +3,13 @@
 policy allows over that time, what sluice-dp did, and what reached the
 inside host.
 
-    demo_report.py POLICY.yaml GEN.json DP-REPORT.json SINK.json
+    demo_report.py [--since STATS0.json] POLICY.yaml GEN.json COUNTS.json SINK.json
 
-Generator groups are named after the classes they exercise.
+COUNTS is the dataplane's final report, or `sluicectl -j stats` (the
+same shape); with --since, the counts are those of COUNTS less those of
+STATS0 (what happened between two `sluicectl -j stats`: the XDP path's
+part of the demo). Generator groups are named after the classes they
+exercise.
 """
 import ipaddress
 import json
@@ -51,9 +55,29 @@ def keys_in(group, key):
         int(net(first).network_address) // (1 << (first.max_prefixlen - plen)) + 1
 
 
+def minus(now, then):
+    """now less then, for every count of the stats shape."""
+    if isinstance(now, dict):
+        return {k: minus(v, then.get(k) if isinstance(then, dict) else None)
+                for k, v in now.items()}
+    if isinstance(now, list) and now and isinstance(now[0], dict) and "name" in now[0]:
+        old = {c["name"]: c for c in (then or [])}
+        return [minus(c, old.get(c["name"], {})) for c in now]
+    if isinstance(now, int) and not isinstance(now, bool) and isinstance(then, int):
+        return now - then
+    return now
+
+
 def main():
-    policy = yaml.safe_load(open(sys.argv[1]))
-    gen, dp, sink = (json.load(open(f)) for f in sys.argv[2:5])
+    args = sys.argv[1:]
+    since = None
+    if args[0] == "--since":
+        since = json.load(open(args[1]))
+        args = args[2:]
+    policy = yaml.safe_load(open(args[0]))
+    gen, dp, sink = (json.load(open(f)) for f in args[1:4])
+    if since is not None:
+        dp = minus(dp, since)
     classes = {c["name"]: c for c in policy.get("classes", [])}
     dp_classes = {c["name"]: c for c in dp["classes"]}
     cfg = {g["name"]: g for g in gen["config"]["groups"]}
@@ -89,7 +113,8 @@ def main():
             counts = (p["passed"], p["dropped"], p["marked"], p["monitored"])
         rows.append((name, key, offered, allowed, *counts, delivered))
 
-    print(f"sluice lab demo: {gen['sent']['packets']} packets offered over "
+    path = "XDP path" if since is not None else "sluice-dp"
+    print(f"sluice lab demo, {path}: {gen['sent']['packets']} packets offered over "
           f"{gen['duration_s']:.1f} s; counts in packets\n")
     w = [max(len(str(r[i])) for r in rows + [head]) for i in range(len(head))]
     fmt = "  ".join("{:<%d}" % w[0] if i == 0 else "{:>%d}" % w[i] for i in range(len(head)))
@@ -101,7 +126,7 @@ def main():
           f"\ndelivered: counted at the inside host; checksum errors: {bad}."
           f"\ndefault also counts the hosts' own traffic (ICMP, ND)."
           f"\nlost before sluice-dp saw them (rx ring full, CPU busy): "
-          f"{sum(p.get('rx_missed', 0) for p in dp['ports'])}."
+          f"{sum(p.get('rx_missed', 0) for p in dp.get('ports', []))}."
           f"\nmalformed: {dp['malformed']['packets']}, non-IP: {dp['non_ip']['packets']}.")
 
 
