@@ -21,7 +21,15 @@ classes:
     limit: { key: src, rate: ${RATE}pps, burst: $BURST }
     exceed: drop
 EOP
-# No sluice-dp: its socket never appears.
+# sluice-dp cannot start: it asks for more hugepage memory than the host
+# has (as on a host without hugepages), fails, and its socket never appears.
+if ip netns exec "$GW_NS" "$DP" -l 1 --no-pci --file-prefix "$LAB-dp" \
+	--socket-mem 16777215 --vdev "net_af_packet0,iface=$GW_OUT_IF" \
+	--vdev "net_af_packet1,iface=$GW_IN_IF" -- --policy "$T/policy.yaml" \
+	--ctl-socket "$T/dp.sock" >"$T/dp-fail.log" 2>&1; then
+	fail "sluice-dp started with 16 TB of hugepage memory asked for"
+fi
+log "sluice-dp cannot start: $(grep -m1 -iE 'cannot|error|fail' "$T/dp-fail.log")"
 SLUICED_NS=$GW_NS sluiced_start --pair "$GW_OUT_IF,$GW_IN_IF"
 SCTL policy apply "$T/policy.yaml" >/dev/null || fail "policy apply"
 took=$(wait_path xdp 3)
