@@ -65,6 +65,7 @@ run_gen() {
 
 echo "== lab: outside host -- sluice-dp -- inside host (namespaces $LAB-*)"
 bash deploy/lab.sh up "$LAB"
+bash deploy/lab.sh xdp "$LAB"
 eval "$(bash deploy/lab.sh env "$LAB")"
 
 echo "== sluice-dp on the gateway, sluiced beside it"

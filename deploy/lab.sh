@@ -12,6 +12,7 @@
 #   deploy/lab.sh up [LAB]     create (idempotent: recreates)
 #   deploy/lab.sh down [LAB]   remove
 #   deploy/lab.sh env [LAB]    print the names as shell variables
+#   deploy/lab.sh xdp [LAB]    let the hosts' ends receive XDP redirects
 #
 # LAB defaults to "sl"; tests use their own prefix so runs never collide.
 set -euo pipefail
@@ -68,17 +69,25 @@ up() {
 	done
 	for end in "$OUT_NS out0" "$IN_NS in0"; do
 		set -- $end
-		# GRO on: a veth delivers frames an XDP program redirects to it
-		# only when its peer has NAPI, which GRO turns on. Plain UDP is
-		# not merged by GRO, and TCP segments of the tests are not in
-		# sequence, so the hosts still see the frames as sent.
-		ip netns exec "$1" ethtool -K "$2" tx off tso off gso off gro on >/dev/null 2>&1 || true
+		ip netns exec "$1" ethtool -K "$2" tx off tso off gso off gro off >/dev/null 2>&1 || true
 	done
+}
+
+# The XDP path redirects frames from one gateway veth to the other; a
+# veth delivers such frames only when its peer (the host's end) has NAPI
+# on, which GRO turns on. Plain UDP is not merged by GRO, and the tests'
+# TCP segments are not in sequence, so the hosts still see frames as
+# sent. Not the default: with NAPI a veth queues at most 256 frames,
+# where the plain path uses the 1000-frame backlog.
+xdp() {
+	ip netns exec "$OUT_NS" ethtool -K out0 gro on >/dev/null
+	ip netns exec "$IN_NS" ethtool -K in0 gro on >/dev/null
 }
 
 case "$cmd" in
 up) up ;;
+xdp) xdp ;;
 down) down ;;
 env) env_vars ;;
-*) echo "usage: $0 up|down|env [LAB]" >&2; exit 2 ;;
+*) echo "usage: $0 up|down|env|xdp [LAB]" >&2; exit 2 ;;
 esac

@@ -11,6 +11,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 need_root
 lab_up
+lab_xdp
 
 cat >"$T/policy.yaml" <<EOP
 version: 1

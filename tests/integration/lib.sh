@@ -52,6 +52,11 @@ lab_up() {
 	eval "$(bash "$ROOT/deploy/lab.sh" env "$LAB")"
 }
 
+# lab_xdp: the hosts' ends accept frames the XDP path redirects (lab.sh xdp).
+lab_xdp() {
+	bash "$ROOT/deploy/lab.sh" xdp "$LAB" || fail "lab xdp setup"
+}
+
 # dp_start POLICY [sluice-dp options...]: start on the gateway, wait until it polls.
 dp_start() {
 	local policy=$1; shift

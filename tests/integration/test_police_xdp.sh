@@ -8,6 +8,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 need_root
 lab_up
+lab_xdp
 
 RATE=500 BURST=50 TOL=2
 HEAVY=(10.77.0.1 10.77.0.2 10.77.0.3 2001:db8:77::1 2001:db8:77::2)
