@@ -56,16 +56,42 @@ static const char *class_limit(uint32_t i, enum sl_bench_mix mix)
 			    "rate: 100kpps, burst: 10000";
 }
 
-/* See bench.h; each class takes under 200 bytes of text. */
-char *sl_bench_policy(uint32_t n_classes, enum sl_bench_mix mix)
+/*
+ * The payload class in front of class i (bench.h): the frames' payload
+ * is zeros (10 bytes for TCP, 22 for UDP).
+ */
+static int payload_class(char *s, size_t cap, uint32_t i,
+			 enum sl_bench_mix mix, enum sl_bench_payload pl)
 {
-	size_t cap = 256 + (size_t)n_classes * 256, len;
+	const char *re = pl == SL_BENCH_PL_MATCH ? "\\x00{4}" : "^GET /";
+	uint32_t lo = 1000 + 10 * i, hi = 1009 + 10 * i;
+
+	if (pl == SL_BENCH_PL_IDLE)
+		lo = hi = 1;		/* no frame goes to port 1 */
+	return snprintf(s, cap,
+			"  - name: p%u\n"
+			"    match: { proto: %s, src: 10.%u.0.0/16, dport: %u-%u, payload: '%s' }\n"
+			"    limit: { key: %s, %s }\n"
+			"    exceed: %s\n",
+			i, class_proto(i) == PROTO_UDP ? "udp" : "tcp", i, lo, hi,
+			re, class_key(i), class_limit(i, mix), class_exceed(i));
+}
+
+/* See bench.h; each class (and payload class) takes under 256 bytes of text. */
+char *sl_bench_policy(uint32_t n_classes, enum sl_bench_mix mix,
+		      enum sl_bench_payload pl)
+{
+	size_t cap = 256 + (size_t)n_classes * 512, len;
 	char *s = malloc(cap);
 
 	if (s == NULL)
 		return NULL;
 	len = (size_t)snprintf(s, cap, "version: 1\ndefault: pass\nclasses:\n");
-	for (uint32_t i = 0; i < n_classes && len < cap; i++)
+	for (uint32_t i = 0; i < n_classes && len < cap; i++) {
+		if (pl != SL_BENCH_PL_NONE)
+			len += (size_t)payload_class(s + len, cap - len, i, mix, pl);
+		if (len >= cap)
+			break;
 		len += (size_t)snprintf(s + len, cap - len,
 			"  - name: c%u\n"
 			"    match: { proto: %s, src: 10.%u.0.0/16, dport: %u-%u }\n"
@@ -74,6 +100,7 @@ char *sl_bench_policy(uint32_t n_classes, enum sl_bench_mix mix)
 			i, class_proto(i) == PROTO_UDP ? "udp" : "tcp", i,
 			1000 + 10 * i, 1009 + 10 * i, class_key(i),
 			class_limit(i, mix), class_exceed(i));
+	}
 	if (len >= cap) {	/* cannot happen: 256 bytes a class is ample */
 		free(s);
 		return NULL;
