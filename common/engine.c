@@ -196,8 +196,10 @@ static int payload_build(struct sl_ruleset *rs, int socket_id, char *err,
 	unsigned int lc;
 	bool any = false;
 
-	for (uint32_t i = 0; i < p->n_classes && !any; i++)
+	for (uint32_t i = 0; i < p->n_classes && !any; i++) {
 		any = p->classes[i].match.fields & SL_M_PAYLOAD;
+		rs->payload_first = i;
+	}
 	rs->cls = sl_classifier_build_part(p, socket_id, any ?
 			SL_CLASSIFY_NO_PAYLOAD : SL_CLASSIFY_ALL, err, errlen);
 	if (rs->cls == NULL || !any)
@@ -455,19 +457,33 @@ static void payload_classify(struct sl_engine *e, const struct sl_ruleset *rs,
 			     const struct sl_pkt_meta *const *ip, uint32_t n_ip,
 			     uint32_t *cls)
 {
-	uint32_t first[SL_ENGINE_BURST_MAX];
-	uint32_t slot = payload_slot();
+	const struct sl_pkt_meta *cand[SL_ENGINE_BURST_MAX];
+	uint32_t first[SL_ENGINE_BURST_MAX], at[SL_ENGINE_BURST_MAX];
+	uint32_t slot = payload_slot(), n = 0;
 
-	sl_classify_burst(rs->cls_payload, ip, n_ip, first);
+	/*
+	 * Only packets a payload class could win go to its classifier: no
+	 * TCP/UDP header or no payload (a bare ACK), no pattern can match;
+	 * a plain class before every payload class wins outright.
+	 */
 	for (uint32_t j = 0; j < n_ip; j++) {
-		const struct sl_pkt_meta *m = ip[j];
+		if (cls[j] <= rs->payload_first ||
+		    !(ip[j]->flags & SL_PKT_F_L4) || ip[j]->payload_len == 0)
+			continue;
+		cand[n] = ip[j];
+		at[n++] = j;
+	}
+	if (n == 0)
+		return;
+	sl_classify_burst(rs->cls_payload, cand, n, first);
+	for (uint32_t k = 0; k < n; k++) {
+		const struct sl_pkt_meta *m = cand[k];
+		uint32_t j = at[k];
 		struct payload_want w = {
-			.p = rs->policy, .m = m, .first = first[j], .best = cls[j],
+			.p = rs->policy, .m = m, .first = first[k], .best = cls[j],
 		};
 
-		/* No TCP/UDP header, no payload: no pattern can match. */
-		if (first[j] >= cls[j] || !(m->flags & SL_PKT_F_L4) ||
-		    m->payload_len == 0)
+		if (first[k] >= cls[j])
 			continue;
 		e->st.payload_scanned++;
 		if (unlikely(sl_payload_scan(rs->payload, slot,
