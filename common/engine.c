@@ -189,17 +189,21 @@ static inline uint32_t payload_slot(void)
  * pattern database with scratch for every lcore the EAL runs and for
  * non-EAL threads (docs/decisions/0008-payload-classification.md).
  */
-static int payload_build(struct sl_ruleset *rs, int socket_id, char *err,
-			 size_t errlen)
+static int classifiers_build(struct sl_ruleset *rs, int socket_id, char *err,
+			     size_t errlen)
 {
 	const struct sl_policy *p = rs->policy;
 	unsigned int lc;
-	bool any = false;
+	bool any;
 
-	for (uint32_t i = 0; i < p->n_classes && !any; i++) {
-		any = p->classes[i].match.fields & SL_M_PAYLOAD;
-		rs->payload_first = i;
+	rs->payload_first = SL_CLASS_NONE;
+	for (uint32_t i = 0; i < p->n_classes; i++) {
+		if (p->classes[i].match.fields & SL_M_PAYLOAD) {
+			rs->payload_first = i;
+			break;
+		}
 	}
+	any = rs->payload_first != SL_CLASS_NONE;
 	rs->cls = sl_classifier_build_part(p, socket_id, any ?
 			SL_CLASSIFY_NO_PAYLOAD : SL_CLASSIFY_ALL, err, errlen);
 	if (rs->cls == NULL || !any)
@@ -251,7 +255,7 @@ struct sl_ruleset *sl_ruleset_build(struct sl_policy *p, uint64_t version,
 	for (uint32_t i = 0; i < p->n_classes; i++)
 		if (class_rt_build(&p->classes[i], &rs->rt[i], err, errlen) < 0)
 			goto fail;
-	if (payload_build(rs, socket_id, err, errlen) < 0)
+	if (classifiers_build(rs, socket_id, err, errlen) < 0)
 		goto fail;
 	/* Last: nothing after it can fail, so slots never need undoing here. */
 	if (assign_slots(rs, prev, slots, err, errlen) < 0)

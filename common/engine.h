@@ -85,7 +85,7 @@ struct sl_ruleset {
 	/* Classes with a payload field; both NULL when there are none. */
 	struct sl_classifier *cls_payload;	/* their L3/L4 fields */
 	struct sl_payload_db *payload;	/* their patterns, scratch per lcore */
-	uint32_t payload_first;		/* index of the first of them */
+	uint32_t payload_first;		/* index of the first of them, or SL_CLASS_NONE */
 };
 
 /*
