@@ -3,14 +3,15 @@
 # 50 clients (25 in each of two /24s) held to 5 per second per /24, GETs
 # from the same clients all through; TLS ClientHellos naming example.com
 # held to 50 per second, those naming other.net all through. Held
-# sources within 2% of rate x duration + burst over 10 s; the
+# sources within 2% of rate x duration + burst over 20 s (one token, the
+# most the edges of the run can shift, is under 1% of 105); the
 # dataplane's counters agree with what was sent and what crossed.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 need_root
 lab_up
 
-DUR_SET=10 TOL=2
+DUR_SET=20 TOL=2
 LOGIN_RATE=5 LOGIN_BURST=5
 TLS_RATE=50 TLS_BURST=50
 
