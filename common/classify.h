@@ -45,9 +45,9 @@ struct sl_classifier;
  * of those with one. Either way results are indices into the policy.
  */
 enum sl_classify_part {
-	SL_CLASSIFY_ALL = 0,		/* every class; payload not looked at */
-	SL_CLASSIFY_NO_PAYLOAD,		/* classes without SL_M_PAYLOAD */
-	SL_CLASSIFY_PAYLOAD,		/* classes with it: their L3/L4 fields */
+	SL_CLASSIFY_ALL = 0,	/* every class; payload not looked at */
+	SL_CLASSIFY_NO_PAYLOAD,	/* classes without SL_M_PAYLOAD */
+	SL_CLASSIFY_PAYLOAD,	/* classes with it: their L3/L4 fields */
 };
 
 /*
@@ -67,8 +67,8 @@ struct sl_classify_opts {
 
 /*
  * Build a classifier for the L3/L4 match fields of every class of p
- * (payload is not looked at here: SL_CLASSIFY_ALL). Returns NULL and sets rte_errno on
- * failure, with a message in err.
+ * (payload is not looked at here: SL_CLASSIFY_ALL). Returns NULL and
+ * sets rte_errno on failure, with a message in err.
  */
 struct sl_classifier *sl_classifier_build(const struct sl_policy *p,
 					  int socket_id, char *err,

@@ -431,7 +431,7 @@ init:
 struct payload_want {
 	const struct sl_policy *p;
 	const struct sl_pkt_meta *m;
-	uint32_t first;		/* first payload class whose L3/L4 holds */
+	uint32_t first;		/* first payload class whose L3/L4 hold */
 	uint32_t best;		/* the answer so far: lower only */
 };
 
@@ -484,15 +484,17 @@ static void payload_classify(struct sl_engine *e, const struct sl_ruleset *rs,
 		const struct sl_pkt_meta *m = cand[k];
 		uint32_t j = at[k];
 		struct payload_want w = {
-			.p = rs->policy, .m = m, .first = first[k], .best = cls[j],
+			.p = rs->policy, .m = m, .first = first[k],
+			.best = cls[j],
 		};
+		const uint8_t *pl = pkts[ip_idx[j]].data + m->payload_off;
 
 		if (first[k] >= cls[j])
 			continue;
 		e->st.payload_scanned++;
-		if (unlikely(sl_payload_scan(rs->payload, slot,
-					     pkts[ip_idx[j]].data + m->payload_off,
-					     m->payload_len, payload_hit, &w) < 0))
+		if (unlikely(sl_payload_scan(rs->payload, slot, pl,
+					     m->payload_len, payload_hit,
+					     &w) < 0))
 			e->st.payload_errors++;
 		cls[j] = w.best;
 	}

@@ -82,10 +82,14 @@ struct sl_ruleset {
 	uint32_t n_classes;
 	uint8_t default_drop;
 	struct sl_class_rt *rt;	/* n_classes */
-	/* Classes with a payload field; both NULL when there are none. */
-	struct sl_classifier *cls_payload;	/* their L3/L4 fields */
-	struct sl_payload_db *payload;	/* their patterns, scratch per lcore */
-	uint32_t payload_first;		/* index of the first of them, or SL_CLASS_NONE */
+	/*
+	 * Classes with a payload field: their L3/L4 fields, their patterns
+	 * (and scratch per lcore), the index of the first of them. NULL,
+	 * NULL and SL_CLASS_NONE when there are none.
+	 */
+	struct sl_classifier *cls_payload;
+	struct sl_payload_db *payload;
+	uint32_t payload_first;
 };
 
 /*
