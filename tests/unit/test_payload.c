@@ -512,6 +512,7 @@ START_TEST(test_scan_api)
 	errno = 0;
 	ck_assert_ptr_null(sl_payload_db_build(p, 1, err, sizeof(err)));
 	ck_assert_int_eq(errno, ENOENT);
+	p->n_classes = N_PATTERNS;	/* so that every pattern is freed */
 	sl_policy_free(p);
 }
 END_TEST
