@@ -428,10 +428,19 @@ static uint32_t sl_pick_family(const struct sl_prefix *pf, uint32_t n,
 	return k;
 }
 
+/* Accepts a part (checked) and a match; whether the part holds its class. */
+static bool sl_part_has(uint32_t part, const struct sl_match *m)
+{
+	bool payload = m->fields & SL_M_PAYLOAD;
+
+	return part == SL_CLASSIFY_ALL ||
+	       (part == SL_CLASSIFY_PAYLOAD) == payload;
+}
+
 /*
  * Accepts a checked class; works out its lists for one family. Returns
  * the number of rules: their product, or 0 when the class can never
- * match a packet of that family.
+ * match a packet of that family or is not in the part being built.
  */
 static uint64_t sl_expand_class(const struct sl_build *b,
 				const struct sl_match *m, uint8_t family,
@@ -442,6 +451,8 @@ static uint64_t sl_expand_class(const struct sl_build *b,
 
 	for (d = 0; d < SL_D__COUNT; d++)
 		ex->n[d] = 1;
+	if (!sl_part_has(b->o->part, m))
+		return 0;
 	if ((m->fields & SL_M_PROTO) && (m->fields & SL_M_TCP_FLAGS) &&
 	    m->proto != SL_PROTO_ANY && m->proto != SL_IPPROTO_TCP)
 		return 0;
@@ -1453,6 +1464,11 @@ struct sl_classifier *sl_classifier_build_opts(const struct sl_policy *p,
 		rte_errno = EINVAL;
 		return NULL;
 	}
+	if (o->part > SL_CLASSIFY_PAYLOAD) {
+		snprintf(err, errlen, "no classifier part %" PRIu32, o->part);
+		rte_errno = EINVAL;
+		return NULL;
+	}
 	rc = sl_check_policy(p, err, errlen);
 	if (rc != 0) {
 		rte_errno = -rc;
@@ -1487,6 +1503,20 @@ struct sl_classifier *sl_classifier_build(const struct sl_policy *p,
 					  size_t errlen)
 {
 	return sl_classifier_build_opts(p, socket_id, NULL, err, errlen);
+}
+
+/* Accepts any policy (NULL is refused) and any part; see classify.h. */
+struct sl_classifier *sl_classifier_build_part(const struct sl_policy *p,
+					       int socket_id, uint32_t part,
+					       char *err, size_t errlen)
+{
+	const struct sl_classify_opts o = {
+		.hash_tables = SL_CLASSIFY_HASH_TABLES,
+		.hash_rules_min = SL_CLASSIFY_HASH_RULES_MIN,
+		.part = part,
+	};
+
+	return sl_classifier_build_opts(p, socket_id, &o, err, errlen);
 }
 
 /* Accepts a classifier or NULL. */
@@ -1756,5 +1786,37 @@ uint32_t sl_classify_reference(const struct sl_policy *p,
 	for (i = 0; i < p->n_classes; i++)
 		if (sl_match_holds(&p->classes[i].match, m))
 			return i;
+	return SL_CLASS_NONE;
+}
+
+/* Accepts a match and a well-formed IP packet; see classify.h. */
+bool sl_match_l34_holds(const struct sl_match *mt,
+			const struct sl_pkt_meta *m)
+{
+	return sl_match_holds(mt, m);
+}
+
+/* Accepts any policy, a packet parsed from frame, and a matcher. */
+uint32_t sl_classify_reference_payload(const struct sl_policy *p,
+				       const struct sl_pkt_meta *m,
+				       const uint8_t *frame,
+				       sl_payload_holds_fn fn, void *arg)
+{
+	uint32_t i;
+
+	if (m->malformed != SL_MAL_NONE ||
+	    (m->family != SL_FAMILY_IPV4 && m->family != SL_FAMILY_IPV6))
+		return SL_CLASS_NONE;
+	for (i = 0; i < p->n_classes; i++) {
+		const struct sl_match *mt = &p->classes[i].match;
+
+		if (!sl_match_holds(mt, m))
+			continue;
+		if (!(mt->fields & SL_M_PAYLOAD))
+			return i;
+		if ((m->flags & SL_PKT_F_L4) &&
+		    fn(arg, i, frame + m->payload_off, m->payload_len))
+			return i;
+	}
 	return SL_CLASS_NONE;
 }

@@ -13,6 +13,7 @@
 #ifndef SLUICE_CLASSIFY_H
 #define SLUICE_CLASSIFY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "pkt.h"
@@ -38,6 +39,18 @@
 struct sl_classifier;
 
 /*
+ * Which classes a classifier holds. A ruleset with payload classes
+ * classifies with two (docs/decisions/0008-payload-classification.md):
+ * one for the classes without a payload field, one for the L3/L4 fields
+ * of those with one. Either way results are indices into the policy.
+ */
+enum sl_classify_part {
+	SL_CLASSIFY_ALL = 0,	/* every class; payload not looked at */
+	SL_CLASSIFY_NO_PAYLOAD,	/* classes without SL_M_PAYLOAD */
+	SL_CLASSIFY_PAYLOAD,	/* classes with it: their L3/L4 fields */
+};
+
+/*
  * How a build splits rules between hash tables and rte_acl. Every hash
  * table costs each packet of its family one lookup; every rule left to
  * rte_acl costs build time.
@@ -45,6 +58,7 @@ struct sl_classifier;
 struct sl_classify_opts {
 	uint32_t hash_tables;		/* per family, <= ..._HASH_TABLES_MAX */
 	uint32_t hash_rules_min;	/* a mask with fewer rules stays in rte_acl */
+	uint32_t part;			/* enum sl_classify_part */
 };
 
 /* What sl_classifier_build() uses. */
@@ -53,8 +67,8 @@ struct sl_classify_opts {
 
 /*
  * Build a classifier for the L3/L4 match fields of every class of p
- * (payload is not looked at here). Returns NULL and sets rte_errno on
- * failure, with a message in err.
+ * (payload is not looked at here: SL_CLASSIFY_ALL). Returns NULL and
+ * sets rte_errno on failure, with a message in err.
  */
 struct sl_classifier *sl_classifier_build(const struct sl_policy *p,
 					  int socket_id, char *err,
@@ -64,6 +78,10 @@ struct sl_classifier *sl_classifier_build(const struct sl_policy *p,
 struct sl_classifier *sl_classifier_build_opts(const struct sl_policy *p,
 					       int socket_id,
 					       const struct sl_classify_opts *o,
+					       char *err, size_t errlen);
+/* The default split over part of the classes (enum sl_classify_part). */
+struct sl_classifier *sl_classifier_build_part(const struct sl_policy *p,
+					       int socket_id, uint32_t part,
 					       char *err, size_t errlen);
 void sl_classifier_free(struct sl_classifier *c);
 
@@ -101,9 +119,32 @@ void sl_classify_burst(const struct sl_classifier *c,
 /*
  * The same decision for one packet by a plain scan of the policy: the
  * reference that tests hold the classifier to, and the definition of
- * what a match means.
+ * what a match means. Payload is not looked at (as sl_classify_burst).
  */
 uint32_t sl_classify_reference(const struct sl_policy *p,
 			       const struct sl_pkt_meta *m);
+
+/* Whether the L3/L4 fields of mt (all but payload) hold for packet m. */
+bool sl_match_l34_holds(const struct sl_match *mt,
+			const struct sl_pkt_meta *m);
+
+/*
+ * Whether the payload pattern of class cls matches the len bytes of
+ * payload: a regex engine of the caller's choosing.
+ */
+typedef bool (*sl_payload_holds_fn)(void *arg, uint32_t cls,
+				    const uint8_t *payload, uint32_t len);
+
+/*
+ * The whole definition, payload included, for packet m parsed from
+ * frame: the first class whose L3/L4 fields hold and, if it has a
+ * payload field, whose pattern matches the L4 payload. A payload field
+ * needs a TCP or UDP header (SL_PKT_F_L4): non-first fragments and
+ * other protocols never match one. SL_CLASS_NONE if no class matches.
+ */
+uint32_t sl_classify_reference_payload(const struct sl_policy *p,
+				       const struct sl_pkt_meta *m,
+				       const uint8_t *frame,
+				       sl_payload_holds_fn fn, void *arg);
 
 #endif /* SLUICE_CLASSIFY_H */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include <rte_errno.h>
+#include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_branch_prediction.h>
 #include <rte_prefetch.h>
@@ -172,6 +173,60 @@ out:
 	return n;
 }
 
+/* Payload scratch slots: one per lcore, one more for non-EAL threads. */
+#define PAYLOAD_SLOTS		(RTE_MAX_LCORE + 1)
+
+/* The scratch slot of the calling thread. */
+static inline uint32_t payload_slot(void)
+{
+	unsigned int lc = rte_lcore_id();
+
+	return lc < RTE_MAX_LCORE ? lc : RTE_MAX_LCORE;
+}
+
+/*
+ * Build rs's classifiers and, if the policy has payload classes, their
+ * pattern database with scratch for every lcore the EAL runs and for
+ * non-EAL threads (docs/decisions/0008-payload-classification.md).
+ */
+static int classifiers_build(struct sl_ruleset *rs, int socket_id, char *err,
+			     size_t errlen)
+{
+	const struct sl_policy *p = rs->policy;
+	unsigned int lc;
+	bool any;
+
+	rs->payload_first = SL_CLASS_NONE;
+	for (uint32_t i = 0; i < p->n_classes; i++) {
+		if (p->classes[i].match.fields & SL_M_PAYLOAD) {
+			rs->payload_first = i;
+			break;
+		}
+	}
+	any = rs->payload_first != SL_CLASS_NONE;
+	rs->cls = sl_classifier_build_part(p, socket_id, any ?
+			SL_CLASSIFY_NO_PAYLOAD : SL_CLASSIFY_ALL, err, errlen);
+	if (rs->cls == NULL || !any)
+		return rs->cls == NULL ? -EINVAL : 0;
+	rs->cls_payload = sl_classifier_build_part(p, socket_id,
+			SL_CLASSIFY_PAYLOAD, err, errlen);
+	if (rs->cls_payload == NULL)
+		return -EINVAL;
+	rs->payload = sl_payload_db_build(p, PAYLOAD_SLOTS, err, errlen);
+	if (rs->payload == NULL)
+		return -EINVAL;
+	RTE_LCORE_FOREACH(lc)
+		if (sl_payload_db_scratch(rs->payload, lc) < 0)
+			goto nomem;
+	if (sl_payload_db_scratch(rs->payload, RTE_MAX_LCORE) < 0)
+		goto nomem;
+	return 0;
+
+nomem:
+	snprintf(err, errlen, "out of memory for payload scratch");
+	return -ENOMEM;
+}
+
 struct sl_ruleset *sl_ruleset_build(struct sl_policy *p, uint64_t version,
 				    const struct sl_ruleset *prev,
 				    struct sl_slots *slots, int socket_id,
@@ -200,8 +255,7 @@ struct sl_ruleset *sl_ruleset_build(struct sl_policy *p, uint64_t version,
 	for (uint32_t i = 0; i < p->n_classes; i++)
 		if (class_rt_build(&p->classes[i], &rs->rt[i], err, errlen) < 0)
 			goto fail;
-	rs->cls = sl_classifier_build(p, socket_id, err, errlen);
-	if (rs->cls == NULL)
+	if (classifiers_build(rs, socket_id, err, errlen) < 0)
 		goto fail;
 	/* Last: nothing after it can fail, so slots never need undoing here. */
 	if (assign_slots(rs, prev, slots, err, errlen) < 0)
@@ -218,6 +272,8 @@ void sl_ruleset_free(struct sl_ruleset *rs)
 	if (rs == NULL)
 		return;
 	sl_classifier_free(rs->cls);
+	sl_classifier_free(rs->cls_payload);
+	sl_payload_db_free(rs->payload);
 	sl_policy_free(rs->policy);
 	rte_free(rs->rt);
 	rte_free(rs);
@@ -371,6 +427,79 @@ init:
 	return &fe->tb;
 }
 
+/* What a payload scan of one packet is looking for. */
+struct payload_want {
+	const struct sl_policy *p;
+	const struct sl_pkt_meta *m;
+	uint32_t first;		/* first payload class whose L3/L4 hold */
+	uint32_t best;		/* the answer so far: lower only */
+};
+
+/* A class's pattern matched: it wins if it comes first and its L3/L4 holds. */
+static int payload_hit(uint32_t c, void *ctx)
+{
+	struct payload_want *w = ctx;
+
+	if (c < w->first || c >= w->best)
+		return 0;
+	if (c != w->first &&
+	    !sl_match_l34_holds(&w->p->classes[c].match, w->m))
+		return 0;
+	w->best = c;
+	/* Nothing can come before the first: stop scanning. */
+	return c == w->first;
+}
+
+/*
+ * cls[j] holds the first class without a payload field that ip[j]
+ * matches. Where a payload class whose L3/L4 fields hold comes before
+ * it, scan the payload: the first such class whose pattern matches
+ * wins, else cls[j] stands (fall-through). Others are never scanned.
+ */
+static void payload_classify(struct sl_engine *e, const struct sl_ruleset *rs,
+			     const struct sl_pkt *pkts, const uint16_t *ip_idx,
+			     const struct sl_pkt_meta *const *ip, uint32_t n_ip,
+			     uint32_t *cls)
+{
+	const struct sl_pkt_meta *cand[SL_ENGINE_BURST_MAX];
+	uint32_t first[SL_ENGINE_BURST_MAX], at[SL_ENGINE_BURST_MAX];
+	uint32_t slot = payload_slot(), n = 0;
+
+	/*
+	 * Only packets a payload class could win go to its classifier: no
+	 * TCP/UDP header or no payload (a bare ACK), no pattern can match;
+	 * a plain class before every payload class wins outright.
+	 */
+	for (uint32_t j = 0; j < n_ip; j++) {
+		if (cls[j] <= rs->payload_first ||
+		    !(ip[j]->flags & SL_PKT_F_L4) || ip[j]->payload_len == 0)
+			continue;
+		cand[n] = ip[j];
+		at[n++] = j;
+	}
+	if (n == 0)
+		return;
+	sl_classify_burst(rs->cls_payload, cand, n, first);
+	for (uint32_t k = 0; k < n; k++) {
+		const struct sl_pkt_meta *m = cand[k];
+		uint32_t j = at[k];
+		struct payload_want w = {
+			.p = rs->policy, .m = m, .first = first[k],
+			.best = cls[j],
+		};
+		const uint8_t *pl = pkts[ip_idx[j]].data + m->payload_off;
+
+		if (first[k] >= cls[j])
+			continue;
+		e->st.payload_scanned++;
+		if (unlikely(sl_payload_scan(rs->payload, slot, pl,
+					     m->payload_len, payload_hit,
+					     &w) < 0))
+			e->st.payload_errors++;
+		cls[j] = w.best;
+	}
+}
+
 /* Apply the exceed action of a class; returns the verdict. */
 static inline uint8_t exceed(struct sl_counters *c, const struct sl_class_rt *rt,
 			     struct sl_pkt *p, const struct sl_pkt_meta *m)
@@ -429,6 +558,8 @@ void sl_engine_run(struct sl_engine *e, const struct sl_ruleset *rs,
 	if (n_ip == 0)
 		return;
 	sl_classify_burst(rs->cls, ip, n_ip, cls);
+	if (rs->payload != NULL)
+		payload_classify(e, rs, pkts, ip_idx, ip, n_ip, cls);
 
 	/* Unmatched and unlimited classes are decided; the rest need keys. */
 	for (uint32_t j = 0; j < n_ip; j++) {

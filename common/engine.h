@@ -23,6 +23,7 @@
 
 #include "classify.h"
 #include "flowtab.h"
+#include "payload.h"
 #include "pkt.h"
 #include "policy.h"
 #include "tbucket.h"
@@ -77,10 +78,18 @@ struct sl_class_rt {
 struct sl_ruleset {
 	uint64_t version;	/* increases with every ruleset published */
 	struct sl_policy *policy;	/* owned: names and source */
-	struct sl_classifier *cls;
+	struct sl_classifier *cls;	/* classes without a payload field */
 	uint32_t n_classes;
 	uint8_t default_drop;
 	struct sl_class_rt *rt;	/* n_classes */
+	/*
+	 * Classes with a payload field: their L3/L4 fields, their patterns
+	 * (and scratch per lcore), the index of the first of them. NULL,
+	 * NULL and SL_CLASS_NONE when there are none.
+	 */
+	struct sl_classifier *cls_payload;
+	struct sl_payload_db *payload;
+	uint32_t payload_first;
 };
 
 /*
@@ -130,6 +139,8 @@ struct sl_engine_stats {
 	uint64_t non_ip;		/* forwarded untouched */
 	uint64_t non_ip_bytes;
 	uint64_t overflow;		/* metered by a class's overflow bucket */
+	uint64_t payload_scanned;	/* payloads scanned for patterns */
+	uint64_t payload_errors;	/* scans that failed: no match taken */
 };
 
 struct sl_engine {
@@ -160,6 +171,9 @@ void sl_engine_slot_reset(struct sl_engine *e, uint32_t slot);
  * Police n (<= SL_ENGINE_BURST_MAX) packets arriving at now_ns under
  * ruleset rs (the same one for the whole burst). verdict[i] says
  * whether to forward pkts[i]; marked packets have been rewritten in place.
+ * Payload scans use the scratch of the calling lcore (rte_lcore_id());
+ * threads that are not EAL lcores share one, so at most one of them
+ * may run an engine at a time.
  */
 void sl_engine_run(struct sl_engine *e, const struct sl_ruleset *rs,
 		   struct sl_pkt *pkts, uint16_t n, uint64_t now_ns,

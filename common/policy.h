@@ -109,7 +109,7 @@ struct sl_match {
 	struct sl_range *vlan;		/* outer 802.1Q VLAN ID */
 	uint32_t n_vlan;
 	uint64_t dscp;			/* bit d set: DSCP value d matches */
-	char *payload;			/* Hyperscan regex, later versions */
+	char *payload;			/* Hyperscan regex (payload.h) */
 };
 
 enum sl_key_type {

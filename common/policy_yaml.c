@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 #include <yaml.h>
 
+#include "payload.h"
 #include "policy.h"
 
 /* Largest policy file read: 10x what SL_CLASSES_MAX classes need. */
@@ -691,6 +692,38 @@ static void sl_f_tcp_flags(struct sl_ld *ld, void *obj, const char *name,
 	m->fields |= SL_M_TCP_FLAGS;
 }
 
+/*
+ * payload: a Hyperscan regex, refused with Hyperscan's reason if it does
+ * not compile alone as a ruleset compiles it (payload.h).
+ */
+static void sl_f_payload(struct sl_ld *ld, void *obj, const char *name,
+			 struct sl_srcpos key)
+{
+	struct sl_match *m = &((struct sl_cls *)obj)->c->match;
+	const char *s = sl_scalar(ld, name);
+	char err[SL_ERR_MAX];
+	int rc;
+
+	(void)key;
+	if (s == NULL)
+		return;
+	rc = sl_payload_check(s, err, sizeof(err));
+	if (rc == -ENOMEM) {
+		sl_nomem(ld);
+		return;
+	}
+	if (rc < 0) {
+		sl_err(ld, sl_here(ld), "payload: %s", err);
+		return;
+	}
+	m->payload = strdup(s);
+	if (m->payload == NULL) {
+		sl_nomem(ld);
+		return;
+	}
+	m->fields |= SL_M_PAYLOAD;
+}
+
 /* For fields of later language versions: known, so not "unknown field". */
 static void sl_f_unsupported(struct sl_ld *ld, void *obj, const char *name,
 			     struct sl_srcpos key)
@@ -700,7 +733,9 @@ static void sl_f_unsupported(struct sl_ld *ld, void *obj, const char *name,
 	sl_skip(ld);
 }
 
-enum { SL_MF_SPORT = 3, SL_MF_DPORT = 4, SL_MF_TCP_FLAGS = 5 };
+enum {
+	SL_MF_SPORT = 3, SL_MF_DPORT = 4, SL_MF_TCP_FLAGS = 5, SL_MF_PAYLOAD = 8,
+};
 
 static const struct sl_field sl_match_fields[] = {
 	{ "proto", sl_f_proto },
@@ -711,7 +746,7 @@ static const struct sl_field sl_match_fields[] = {
 	[SL_MF_TCP_FLAGS] = { "tcp_flags", sl_f_tcp_flags },
 	{ "vlan", sl_f_vlan },
 	{ "dscp", sl_f_dscp },
-	{ "payload", sl_f_unsupported },
+	[SL_MF_PAYLOAD] = { "payload", sl_f_payload },
 };
 
 _Static_assert(SL_COUNT(sl_match_fields) <= SL_FIELDS_MAX,
@@ -741,6 +776,10 @@ static void sl_match_check(struct sl_ld *ld, struct sl_cls *k)
 	if (key[SL_MF_TCP_FLAGS].line != 0 &&
 	    !((m->fields & SL_M_PROTO) && m->proto == 6))
 		sl_err(ld, key[SL_MF_TCP_FLAGS], "tcp_flags: requires proto tcp");
+	/* The payload is what follows a TCP or UDP header (docs/policy.md). */
+	if (key[SL_MF_PAYLOAD].line != 0 &&
+	    !((m->fields & SL_M_PROTO) && (m->proto == 6 || m->proto == 17)))
+		sl_err(ld, key[SL_MF_PAYLOAD], "payload: requires proto tcp or udp (6 or 17)");
 }
 
 /* match: a mapping of match fields; {} matches every packet. */

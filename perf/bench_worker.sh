@@ -6,7 +6,11 @@
 # medians and the ratios to io and macswap, and writes them as JSON.
 #
 #   perf/bench_worker.sh [--quick] [--reps N] [--duration S] [--json FILE]
-#                        [--build DIR] [--cores LIST] [--no-drops]
+#                        [--build DIR] [--cores LIST] [--no-drops] [--payload]
+#
+# --payload adds sluice with payload classes in front of the classes:
+# never scanned (pl-idle), every packet scanned and none matching
+# (pl-scan), every packet taken by its payload class (pl-match).
 #
 # Builds nothing: expects sluice-bench-worker in DIR/perf (default build).
 # Needs root and hugepages (deploy/setup.sh).
@@ -21,11 +25,12 @@ WARMUP=0.5
 JSON=
 CORES=0,1
 DROPS=1
+PAYLOAD=0
 TESTPMD=${TESTPMD:-dpdk-testpmd}
 SOCKET_MEM=512
 
 usage() {
-	sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 while [ $# -gt 0 ]; do
@@ -37,6 +42,7 @@ while [ $# -gt 0 ]; do
 	--build) BUILD=$2; shift ;;
 	--cores) CORES=$2; shift ;;
 	--no-drops) DROPS=0 ;;
+	--payload) PAYLOAD=1 ;;
 	-h|--help) usage; exit 0 ;;
 	*) echo "bench_worker.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
 	esac
@@ -123,6 +129,7 @@ bench_rep() {
 
 CONFIGS="io macswap bare stamp sluice"
 [ "$DROPS" = 1 ] && CONFIGS="$CONFIGS sluice-drops"
+[ "$PAYLOAD" = 1 ] && CONFIGS="$CONFIGS sluice-pl-idle sluice-pl-scan sluice-pl-match"
 echo "worker benchmark: $REPS repetition(s) of ${DURATION}s, lcores $CORES, 100 classes, 100000 flows, 64-byte frames, burst 32" >&2
 for r in $(seq "$REPS"); do
 	for c in $CONFIGS; do
@@ -131,6 +138,7 @@ for r in $(seq "$REPS"); do
 		io|macswap) testpmd_rep "$c" "$out" ;;
 		bare|stamp|sluice) bench_rep "$c" "$out" --mode "$c" ;;
 		sluice-drops) bench_rep "$c" "$out" --mode sluice --mix drops ;;
+		sluice-pl-*) bench_rep "$c" "$out" --mode sluice --payload "${c#sluice-pl-}" ;;
 		esac
 		python3 -c 'import json, sys
 j = json.load(open(sys.argv[1]))

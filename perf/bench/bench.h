@@ -21,6 +21,20 @@ enum sl_bench_mix {
 	SL_BENCH_DROPS,		/* a quarter of the classes held to 20 pps */
 };
 
+/*
+ * payload classes in front of the classes (docs/decisions/0008): none;
+ * idle, whose L3/L4 fields no packet has (the second classifier runs,
+ * nothing is scanned); scan, with every class's fields and a pattern
+ * no frame holds (every packet scanned, then its own class); match, a
+ * pattern every frame holds (every packet scanned and taken by it).
+ */
+enum sl_bench_payload {
+	SL_BENCH_PL_NONE,
+	SL_BENCH_PL_IDLE,
+	SL_BENCH_PL_SCAN,
+	SL_BENCH_PL_MATCH,
+};
+
 /* The flows of a run: frames in the order the ports hand them out. */
 struct sl_bench_traffic {
 	uint8_t *frames;	/* n_flows frames of SL_BENCH_FRAME bytes */
@@ -32,9 +46,11 @@ struct sl_bench_traffic {
 /*
  * The policy of n_classes classes for mix, as YAML text (free() it), or
  * NULL when out of memory. Class i matches the flows that
- * sl_bench_traffic_build() gives it and no other.
+ * sl_bench_traffic_build() gives it and no other; with payload classes
+ * (pl), class i is preceded by payload class i, with the same limit.
  */
-char *sl_bench_policy(uint32_t n_classes, enum sl_bench_mix mix);
+char *sl_bench_policy(uint32_t n_classes, enum sl_bench_mix mix,
+		      enum sl_bench_payload pl);
 
 /*
  * Accepts n_flows >= n_classes; fills t with n_flows distinct flows

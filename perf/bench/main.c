@@ -59,6 +59,7 @@ static const char *const mode_names[] = {
 struct bench_cfg {
 	enum bench_mode mode;
 	enum sl_bench_mix mix;
+	enum sl_bench_payload payload;
 	uint32_t classes;
 	uint32_t flows;
 	uint32_t table;		/* flow-table keys, as sluice-dp --flows */
@@ -112,6 +113,7 @@ static void usage(FILE *f)
 		"  EAL: two net_null ports, e.g. -l 1 --no-pci --vdev net_null0 --vdev net_null1\n"
 		"  --mode M       sluice (worker loop with the engine), stamp (without it) or bare (without writing frames); default sluice\n"
 		"  --mix M        conform (every limit far above a flow's rate) or drops (a quarter of the classes at 20 pps); default conform\n"
+		"  --payload P    payload classes in front of the classes: none, idle (never scanned), scan (every packet scanned, none matches) or match (every packet matches); default none\n"
 		"  --classes N    classes in the policy, 1-%d (default 100)\n"
 		"  --flows N      distinct flows, as many flow-table keys (default 100000)\n"
 		"  --table N      flow-table capacity, as sluice-dp --flows (default 1048576)\n"
@@ -154,12 +156,31 @@ static int parse_mode(const char *s, enum bench_mode *mode)
 	return -1;
 }
 
+static const char *const payload_names[] = {
+	[SL_BENCH_PL_NONE] = "none", [SL_BENCH_PL_IDLE] = "idle",
+	[SL_BENCH_PL_SCAN] = "scan", [SL_BENCH_PL_MATCH] = "match",
+};
+
+/* Accepts a --payload value; 0 with the choice set, or -1. */
+static int parse_payload(const char *s, enum sl_bench_payload *out)
+{
+	for (unsigned int i = 0; i < sizeof(payload_names) / sizeof(payload_names[0]); i++) {
+		if (strcmp(s, payload_names[i]) == 0) {
+			*out = (enum sl_bench_payload)i;
+			return 0;
+		}
+	}
+	fprintf(stderr, "sluice-bench-worker: --payload %s: expected none, idle, scan or match\n", s);
+	return -1;
+}
+
 /* Returns 0, 1 for --help, or -1. */
 static int parse_args(int argc, char **argv, struct bench_cfg *cfg)
 {
 	static const struct option opts[] = {
 		{ "mode", required_argument, NULL, 'm' },
 		{ "mix", required_argument, NULL, 'x' },
+		{ "payload", required_argument, NULL, 'P' },
 		{ "classes", required_argument, NULL, 'c' },
 		{ "flows", required_argument, NULL, 'f' },
 		{ "table", required_argument, NULL, 't' },
@@ -196,6 +217,10 @@ static int parse_args(int argc, char **argv, struct bench_cfg *cfg)
 				fprintf(stderr, "sluice-bench-worker: --mix %s: expected conform or drops\n", optarg);
 				return -1;
 			}
+			break;
+		case 'P':
+			if (parse_payload(optarg, &cfg->payload) < 0)
+				return -1;
 			break;
 		case 'c':
 			if (parse_num("--classes", optarg, 1, BENCH_CLASSES_MAX, &v) < 0)
@@ -417,6 +442,7 @@ static double median(double *v, unsigned int n)
 struct bench_outcomes {
 	uint64_t by[SL_OUT__COUNT];
 	uint64_t unmatched, malformed, non_ip, overflow;
+	uint64_t scanned;	/* payloads scanned for patterns */
 	uint32_t flows;
 };
 
@@ -431,6 +457,7 @@ static void outcomes_get(const struct dp_worker *w, struct bench_outcomes *o)
 			o->by[k] += sl_engine_class_counters(e, dp.rs, c)->packets[k];
 	for (int k = 0; k < SL_OUT__COUNT; k++)
 		o->unmatched += e->st.deflt.packets[k];
+	o->scanned = e->st.payload_scanned;
 	for (int k = 0; k < SL_MAL__COUNT; k++)
 		o->malformed += e->st.malformed[k];
 	o->non_ip = e->st.non_ip;
@@ -449,6 +476,7 @@ static json_t *report_json(const struct bench_cfg *cfg,
 	json_object_set_new(root, "mode", json_string(mode_names[cfg->mode]));
 	json_object_set_new(root, "mix", json_string(cfg->mix == SL_BENCH_DROPS ?
 						     "drops" : "conform"));
+	json_object_set_new(root, "payload", json_string(payload_names[cfg->payload]));
 	json_object_set_new(root, "classes", json_integer(cfg->classes));
 	json_object_set_new(root, "flows", json_integer(cfg->flows));
 	json_object_set_new(root, "table", json_integer(cfg->table));
@@ -482,6 +510,7 @@ static json_t *report_json(const struct bench_cfg *cfg,
 		json_object_set_new(out, "malformed", json_integer((json_int_t)o->malformed));
 		json_object_set_new(out, "non_ip", json_integer((json_int_t)o->non_ip));
 		json_object_set_new(out, "overflow", json_integer((json_int_t)o->overflow));
+		json_object_set_new(out, "payload_scanned", json_integer((json_int_t)o->scanned));
 		json_object_set_new(out, "flows_in_table", json_integer(o->flows));
 		json_object_set_new(root, "engine", out);
 	}
@@ -529,10 +558,10 @@ static int measure(const struct bench_cfg *cfg, struct dp_worker *w)
 		outcomes_get(w, &o);
 		printf("%-14s engine: %u flows in the table; passed %" PRIu64 ", dropped %" PRIu64
 		       ", marked %" PRIu64 ", monitored %" PRIu64 "; unmatched %" PRIu64
-		       ", malformed %" PRIu64 ", overflow %" PRIu64 "\n",
+		       ", malformed %" PRIu64 ", overflow %" PRIu64 "; payloads scanned %" PRIu64 "\n",
 		       cfg->label, o.flows, o.by[SL_OUT_PASSED], o.by[SL_OUT_DROPPED],
 		       o.by[SL_OUT_MARKED], o.by[SL_OUT_MONITORED], o.unmatched,
-		       o.malformed, o.overflow);
+		       o.malformed, o.overflow, o.scanned);
 		if (o.unmatched + o.malformed + o.non_ip + o.overflow != 0 ||
 		    o.flows != cfg->flows) {
 			fprintf(stderr, "sluice-bench-worker: the engine did not see %u flows that all match a class: not measuring what it should\n",
@@ -556,7 +585,7 @@ static int measure(const struct bench_cfg *cfg, struct dp_worker *w)
 /* The policy for cfg, compiled. */
 static struct sl_ruleset *ruleset_build(const struct bench_cfg *cfg)
 {
-	char *text = sl_bench_policy(cfg->classes, cfg->mix);
+	char *text = sl_bench_policy(cfg->classes, cfg->mix, cfg->payload);
 	struct sl_ruleset *rs = NULL;
 	struct sl_diags diags;
 	struct sl_policy *p;

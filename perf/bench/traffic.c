@@ -4,8 +4,9 @@
  * i) or TCP (odd i), source 10.i.0.0/16 and destination ports
  * 1000+10i..1009+10i; its j-th flow comes from 10.i.(j/256).(j%256) to
  * 198.18.(j/256).(j%256), source port 1024+j%50000, destination port
- * 1000+10i+j%10. Every flow is its own bucket key whatever the class's
- * key type (flow, src or dst), so the flow table holds one key per flow.
+ * 1000+10i+j%10, payload "POST /cIII" (i in three digits). Every flow
+ * is its own bucket key whatever the class's key type (flow, src or
+ * dst), so the flow table holds one key per flow.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -56,16 +57,44 @@ static const char *class_limit(uint32_t i, enum sl_bench_mix mix)
 			    "rate: 100kpps, burst: 10000";
 }
 
-/* See bench.h; each class takes under 200 bytes of text. */
-char *sl_bench_policy(uint32_t n_classes, enum sl_bench_mix mix)
+/*
+ * The payload class in front of class i (bench.h). The frames of class
+ * i carry "POST /cIII" (III: i in three digits) as their payload; each
+ * payload class has a pattern of its own, so a scan finds one class.
+ */
+static int payload_class(char *s, size_t cap, uint32_t i,
+			 enum sl_bench_mix mix, enum sl_bench_payload pl)
 {
-	size_t cap = 256 + (size_t)n_classes * 256, len;
+	const char *verb = pl == SL_BENCH_PL_SCAN ? "GET" : "POST";
+	uint32_t lo = 1000 + 10 * i, hi = 1009 + 10 * i;
+
+	if (pl == SL_BENCH_PL_IDLE)
+		lo = hi = 1;		/* no frame goes to port 1 */
+	return snprintf(s, cap,
+			"  - name: p%u\n"
+			"    match: { proto: %s, src: 10.%u.0.0/16, dport: %u-%u, payload: '^%s /c%03u' }\n"
+			"    limit: { key: %s, %s }\n"
+			"    exceed: %s\n",
+			i, class_proto(i) == PROTO_UDP ? "udp" : "tcp", i, lo, hi,
+			verb, i % 1000, class_key(i), class_limit(i, mix),
+			class_exceed(i));
+}
+
+/* See bench.h; each class (and payload class) takes under 256 bytes of text. */
+char *sl_bench_policy(uint32_t n_classes, enum sl_bench_mix mix,
+		      enum sl_bench_payload pl)
+{
+	size_t cap = 256 + (size_t)n_classes * 512, len;
 	char *s = malloc(cap);
 
 	if (s == NULL)
 		return NULL;
 	len = (size_t)snprintf(s, cap, "version: 1\ndefault: pass\nclasses:\n");
-	for (uint32_t i = 0; i < n_classes && len < cap; i++)
+	for (uint32_t i = 0; i < n_classes && len < cap; i++) {
+		if (pl != SL_BENCH_PL_NONE)
+			len += (size_t)payload_class(s + len, cap - len, i, mix, pl);
+		if (len >= cap)
+			break;
 		len += (size_t)snprintf(s + len, cap - len,
 			"  - name: c%u\n"
 			"    match: { proto: %s, src: 10.%u.0.0/16, dport: %u-%u }\n"
@@ -74,6 +103,7 @@ char *sl_bench_policy(uint32_t n_classes, enum sl_bench_mix mix)
 			i, class_proto(i) == PROTO_UDP ? "udp" : "tcp", i,
 			1000 + 10 * i, 1009 + 10 * i, class_key(i),
 			class_limit(i, mix), class_exceed(i));
+	}
 	if (len >= cap) {	/* cannot happen: 256 bytes a class is ample */
 		free(s);
 		return NULL;
@@ -90,6 +120,7 @@ static void frame_build(uint8_t *f, uint32_t i, uint32_t j)
 	uint16_t sport = (uint16_t)(1024 + j % 50000);
 	uint16_t dport = (uint16_t)(1000 + 10 * i + j % 10);
 	uint16_t ip_len = SL_BENCH_FRAME - sizeof(*eth);
+	char buf[16], *payload;
 
 	memset(f, 0, SL_BENCH_FRAME);
 	memcpy(eth->dst_addr.addr_bytes, "\x02\x00\x00\x00\x00\x02", 6);
@@ -110,6 +141,7 @@ static void frame_build(uint8_t *f, uint32_t i, uint32_t j)
 		udp->src_port = rte_cpu_to_be_16(sport);
 		udp->dst_port = rte_cpu_to_be_16(dport);
 		udp->dgram_len = rte_cpu_to_be_16(ip_len - sizeof(*ip));
+		payload = (char *)(udp + 1);
 	} else {
 		struct rte_tcp_hdr *tcp = (struct rte_tcp_hdr *)(ip + 1);
 
@@ -120,7 +152,11 @@ static void frame_build(uint8_t *f, uint32_t i, uint32_t j)
 		tcp->data_off = 5 << 4;
 		tcp->tcp_flags = RTE_TCP_ACK_FLAG;
 		tcp->rx_win = rte_cpu_to_be_16(65535);
+		payload = (char *)(tcp + 1);
 	}
+	/* 10 bytes, what a 64-byte TCP frame holds: for --payload. */
+	snprintf(buf, sizeof(buf), "POST /c%03u", i % 1000);
+	memcpy(payload, buf, 10);
 }
 
 /* xorshift64: a fixed, portable order, the same in every run. */

@@ -189,8 +189,10 @@ static const struct bad_case bad_cases[] = {
 	  "dscp: 'af44' is not a DSCP" },
 	{ "dscp 64 in list", M "      dscp: [ef, 64]\n", 5, 18,
 	  "dscp: '64' is not a DSCP" },
-	{ "payload", M "      proto: tcp\n      payload: '^GET'\n", 6, 7,
-	  "payload: not supported in this version" },
+	{ "payload bad regex", M "      proto: tcp\n      payload: '^GET ('\n", 6, 16,
+	  "payload: Missing close parenthesis for group started at index 5." },
+	{ "payload without proto", M "      payload: '^GET'\n", 5, 7,
+	  "payload: requires proto tcp or udp (6 or 17)" },
 	/* Limit. */
 	{ "limit scalar", H "    limit: 100pps\n", 4, 12,
 	  "limit: expected a mapping, got a scalar" },
