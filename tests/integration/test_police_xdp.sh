@@ -17,6 +17,9 @@ cat >"$T/policy.yaml" <<EOP
 version: 1
 default: pass
 classes:
+  - name: login
+    match: { proto: udp, dport: 5000, payload: '^LOGIN ' }
+    limit: { key: src, rate: 1pps, burst: 1 }
   - name: limited
     match: { proto: udp, src: [10.77.0.0/16, 10.78.0.0/16, 2001:db8:77::/48, 2001:db8:78::/48], dport: 5000 }
     limit: { key: src, rate: ${RATE}pps, burst: $BURST }
@@ -38,6 +41,11 @@ reason=$(status_field "['reason']")
 log "path xdp after ${took}s: $reason"
 [[ "$reason" == *"dataplane is down"* ]] || fail "status does not say why: $reason"
 SCTL status | grep -q '^ *xdp *attached' || fail "sluicectl status does not show the XDP path: $(SCTL status)"
+# A payload class cannot be enforced by XDP: status says so; its packets
+# fall through to the next class (none of the generator's match it).
+[ "$(py "[d['class'] for d in j0['degraded']]" "$T/status.json")" = "['login']" ] ||
+	fail "degraded classes: $(SCTL status)"
+log "degraded on the XDP path: $(status_field "['degraded'][0]['reason']")"
 
 sink_start 60 "udp port 5000"
 gen --group heavy4 --src "${HEAVY[0]}-${HEAVY[2]}" --dst "$IN_IP" --proto udp \
