@@ -169,4 +169,37 @@ static inline int sl_ceil_take(struct sl_ceil *c, struct sl_ceil_lcore *l,
 	return 1;
 }
 
+/*
+ * Accepts a ceiling metered under profile from, and the clock; carries
+ * its state over to profile to as sl_tb carries a bucket's: the credit
+ * in tokens is kept, clamped to the new capacity (a debt kept in ns
+ * would make a class wait longer when its rate is raised). For the
+ * control side, after a policy swap: lcores that meter meanwhile under
+ * to are safe (CAS), and their charges in the meantime are taken as
+ * charged under from, an error of the swap's grace period at most.
+ * The division rounds the debt up: never more credit than was there.
+ */
+static inline void sl_ceil_rescale(struct sl_ceil *c,
+				   const struct sl_ceil_profile *from,
+				   const struct sl_ceil_profile *to, __u64 now)
+{
+	__u64 tat = __atomic_load_n(&c->tat, __ATOMIC_RELAXED), debt, next;
+	unsigned __int128 credit, cap_to, owed;
+
+	do {
+		if (tat <= now)		/* full under either profile */
+			return;
+		/* Credit in 1/1e9 token: what the debt left of the old capacity. */
+		owed = (unsigned __int128)(tat - now) * from->rate;
+		credit = (unsigned __int128)from->capacity * SL_TB_NS_PER_S;
+		credit = owed >= credit ? 0 : credit - owed;
+		cap_to = (unsigned __int128)to->capacity * SL_TB_NS_PER_S;
+		if (credit > cap_to)
+			credit = cap_to;
+		debt = (__u64)((cap_to - credit + to->rate - 1) / to->rate);
+		next = now > SL_TB_NEVER - debt ? SL_TB_NEVER : now + debt;
+	} while (!__atomic_compare_exchange_n(&c->tat, &tat, next, 1,
+					      __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+}
+
 #endif /* SLUICE_CEILING_H */

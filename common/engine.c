@@ -317,6 +317,35 @@ void sl_ceilings_free(struct sl_ceil *c)
 	rte_free(c);
 }
 
+int sl_ceilings_carry(struct sl_ceil *c, const struct sl_ruleset *prev,
+		      const struct sl_ruleset *next, uint64_t now_ns)
+{
+	int32_t *was;
+
+	if (prev == NULL || next == NULL)
+		return 0;
+	was = malloc(SL_SLOTS_MAX * sizeof(*was));
+	if (was == NULL)
+		return -ENOMEM;
+	memset(was, 0xff, SL_SLOTS_MAX * sizeof(*was));
+	for (uint32_t i = 0; i < prev->n_classes; i++)
+		was[prev->rt[i].slot] = (int32_t)i;
+	for (uint32_t i = 0; i < next->n_classes; i++) {
+		const struct sl_class_rt *rt = &next->rt[i], *old;
+
+		if (!rt->has_ceiling || was[rt->slot] < 0)
+			continue;
+		old = &prev->rt[was[rt->slot]];
+		/* A new ceiling starts full, as a new bucket does. */
+		if (!old->has_ceiling)
+			__atomic_store_n(&c[rt->slot].tat, 0, __ATOMIC_RELAXED);
+		else if (memcmp(&old->ceil, &rt->ceil, sizeof(rt->ceil)) != 0)
+			sl_ceil_rescale(&c[rt->slot], &old->ceil, &rt->ceil, now_ns);
+	}
+	free(was);
+	return 0;
+}
+
 void sl_engine_share_ceilings(struct sl_engine *e, struct sl_ceil *c)
 {
 	sl_ceilings_free(e->ceil_own);

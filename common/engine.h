@@ -179,6 +179,15 @@ struct sl_ceil *sl_ceilings_create(int socket_id);
 void sl_ceilings_free(struct sl_ceil *c);
 
 /*
+ * After next replaced prev and no worker can still see prev: carry the
+ * ceilings in c of classes that kept their slot over to their new
+ * profile (the credit in tokens is kept, clamped to the new burst), and
+ * fill those of classes that gained one. now_ns: the workers' clock.
+ */
+int sl_ceilings_carry(struct sl_ceil *c, const struct sl_ruleset *prev,
+		      const struct sl_ruleset *next, uint64_t now_ns);
+
+/*
  * Make engine e meter class ceilings in c, shared with other engines,
  * instead of its own; before e polices anything. c must outlive e.
  */

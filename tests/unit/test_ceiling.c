@@ -223,6 +223,40 @@ START_TEST(test_profile_change)
 }
 END_TEST
 
+struct rescale_case {
+	const char *what;
+	uint64_t from_rate, from_cap, to_rate, to_cap;
+	uint64_t tat, now;
+	uint64_t want;			/* tat after */
+};
+
+/* Credit in tokens is kept and clamped to the new burst, as sl_tb keeps it. */
+static const struct rescale_case rescale_cases[] = {
+	{ "full stays full", 10, 8, 20, 8, 5 * NS, 6 * NS, 5 * NS },
+	{ "empty, rate doubled: empty", 10, 8, 20, 8, NS + 800000000, NS, NS + 400000000 },
+	{ "empty, rate halved: empty", 20, 8, 10, 8, NS + 400000000, NS, NS + 800000000 },
+	{ "3 of 8 tokens, burst 4: 3 of 4", 10, 8, 10, 4, 500000000, 0, 100000000 },
+	{ "6 of 8 tokens, burst 4: full", 10, 8, 10, 4, 200000000, 0, 0 },
+	{ "6 of 8 tokens, burst 16: 6 of 16", 10, 8, 10, 16, 200000000, 0, NS },
+	{ "a third of a ns rounds up", 1, 3, 3, 3, 1, 0, 1 },
+	{ "400Gbit to 1bit, half spent", 400 * GBIT, 8000, 1, 8000, 10, 0, 4000 * NS },
+	{ "debt beyond the old burst: no credit", 10, 8, 10, 8, 5 * NS, 0, 800000000 },
+};
+
+START_TEST(test_rescale)
+{
+	const struct rescale_case *k = &rescale_cases[_i];
+	struct sl_ceil_profile from, to;
+	struct sl_ceil c = { .tat = k->tat };
+
+	ck_assert_int_eq(sl_ceil_profile_init(&from, k->from_rate, k->from_cap), 0);
+	ck_assert_int_eq(sl_ceil_profile_init(&to, k->to_rate, k->to_cap), 0);
+	sl_ceil_rescale(&c, &from, &to, k->now);
+	ck_assert_msg(c.tat == k->want, "%s: tat %lu, want %lu", k->what,
+		      (uint64_t)c.tat, k->want);
+}
+END_TEST
+
 /* Costs over the burst never pass and take nothing; TAT stays past its clock at the end. */
 START_TEST(test_edges)
 {
@@ -419,6 +453,7 @@ static Suite *ceiling_suite(void)
 	tcase_add_test(tc, test_cost_ns);
 	tcase_add_loop_test(tc, test_model_single, 0, N(model_cases));
 	tcase_add_test(tc, test_profile_change);
+	tcase_add_loop_test(tc, test_rescale, 0, N(rescale_cases));
 	tcase_add_test(tc, test_edges);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("concurrency");
