@@ -89,8 +89,12 @@ static const char *degraded_why(const struct sl_class *c)
 {
 	if (c->match.fields & SL_M_PAYLOAD)
 		return "payload match needs the dataplane: never matches on XDP";
+	if (c->has_ceiling && !c->has_limit)
+		return "ceiling is enforced by the dataplane only: on XDP the class is not limited";
 	if (c->has_limit && c->exceed.action == SL_EXCEED_SHAPE)
 		return "shaping needs the dataplane: exceeding packets are dropped on XDP";
+	if (c->has_ceiling)
+		return "ceiling is enforced by the dataplane only: on XDP only the per-key limit applies";
 	return NULL;
 }
 

@@ -30,6 +30,16 @@ static int class_rt_build(const struct sl_class *c, struct sl_class_rt *rt,
 	memset(rt, 0, sizeof(*rt));
 	rt->action = (uint8_t)c->exceed.action;
 	rt->mark_dscp = c->exceed.dscp;
+	if (c->has_ceiling) {
+		rt->has_ceiling = 1;
+		rt->ceil_bits = c->ceiling.unit == SL_UNIT_BITS;
+		capacity = rt->ceil_bits ? c->ceiling.burst * 8 : c->ceiling.burst;
+		if (sl_ceil_profile_init(&rt->ceil, c->ceiling.rate, capacity) < 0) {
+			snprintf(err, errlen, "class %s: ceiling rate or burst out of range",
+				 c->name);
+			return -EINVAL;
+		}
+	}
 	if (!c->has_limit)
 		return 0;
 	rt->has_limit = 1;
@@ -299,7 +309,13 @@ struct sl_engine *sl_engine_create(const char *name, uint32_t flow_capacity,
 	e->overflow_gen = rte_zmalloc_socket("sl_overflow_gen",
 					     SL_SLOTS_MAX * sizeof(*e->overflow_gen),
 					     RTE_CACHE_LINE_SIZE, socket_id);
-	if (e->cls == NULL || e->overflow == NULL || e->overflow_gen == NULL) {
+	e->ceil_own = sl_ceilings_create(socket_id);
+	e->ceil = e->ceil_own;
+	e->ceil_part = rte_zmalloc_socket("sl_ceil_part",
+					  SL_SLOTS_MAX * sizeof(*e->ceil_part),
+					  RTE_CACHE_LINE_SIZE, socket_id);
+	if (e->cls == NULL || e->overflow == NULL || e->overflow_gen == NULL ||
+	    e->ceil_own == NULL || e->ceil_part == NULL) {
 		rte_errno = ENOMEM;
 		goto fail;
 	}
@@ -328,6 +344,8 @@ void sl_engine_free(struct sl_engine *e)
 	rte_free(e->cls);
 	rte_free(e->overflow);
 	rte_free(e->overflow_gen);
+	sl_ceilings_free(e->ceil_own);
+	rte_free(e->ceil_part);
 	rte_free(e);
 }
 
@@ -335,6 +353,60 @@ void sl_engine_slot_reset(struct sl_engine *e, uint32_t slot)
 {
 	memset(&e->cls[slot], 0, sizeof(e->cls[slot]));
 	e->overflow_gen[slot] = 0;
+	__atomic_store_n(&e->ceil[slot].tat, 0, __ATOMIC_RELAXED);
+	memset(&e->ceil_part[slot], 0, sizeof(e->ceil_part[slot]));
+}
+
+struct sl_ceil *sl_ceilings_create(int socket_id)
+{
+	struct sl_ceil *c;
+
+	c = rte_zmalloc_socket("sl_ceilings", SL_SLOTS_MAX * sizeof(*c),
+			       RTE_CACHE_LINE_SIZE, socket_id);
+	if (c == NULL)
+		rte_errno = ENOMEM;
+	return c;
+}
+
+void sl_ceilings_free(struct sl_ceil *c)
+{
+	rte_free(c);
+}
+
+int sl_ceilings_carry(struct sl_ceil *c, const struct sl_ruleset *prev,
+		      const struct sl_ruleset *next, uint64_t now_ns)
+{
+	int32_t *was;
+
+	if (prev == NULL || next == NULL)
+		return 0;
+	was = malloc(SL_SLOTS_MAX * sizeof(*was));
+	if (was == NULL)
+		return -ENOMEM;
+	memset(was, 0xff, SL_SLOTS_MAX * sizeof(*was));
+	for (uint32_t i = 0; i < prev->n_classes; i++)
+		was[prev->rt[i].slot] = (int32_t)i;
+	for (uint32_t i = 0; i < next->n_classes; i++) {
+		const struct sl_class_rt *rt = &next->rt[i], *old;
+
+		if (!rt->has_ceiling || was[rt->slot] < 0)
+			continue;
+		old = &prev->rt[was[rt->slot]];
+		/* A new ceiling starts full, as a new bucket does. */
+		if (!old->has_ceiling)
+			__atomic_store_n(&c[rt->slot].tat, 0, __ATOMIC_RELAXED);
+		else if (memcmp(&old->ceil, &rt->ceil, sizeof(rt->ceil)) != 0)
+			sl_ceil_rescale(&c[rt->slot], &old->ceil, &rt->ceil, now_ns);
+	}
+	free(was);
+	return 0;
+}
+
+void sl_engine_share_ceilings(struct sl_engine *e, struct sl_ceil *c)
+{
+	sl_ceilings_free(e->ceil_own);
+	e->ceil_own = NULL;
+	e->ceil = c;
 }
 
 /* Copy the first bits of a 16-byte address, zeroing the rest. */
@@ -500,6 +572,37 @@ static void payload_classify(struct sl_engine *e, const struct sl_ruleset *rs,
 	}
 }
 
+/* Whether class rt's ceiling has room for a frame of len bytes; takes it if so. */
+static inline int ceiling_take(struct sl_engine *e, const struct sl_class_rt *rt,
+			       uint32_t len, uint64_t now_ns)
+{
+	uint64_t cost = rt->ceil_bits ? (uint64_t)len * 8 : 1;
+
+	/* GCRA reads a clock that steps back as debt: hold it instead, as sl_tb does. */
+	if (now_ns > e->ceil_now)
+		e->ceil_now = now_ns;
+	return sl_ceil_take(&e->ceil[rt->slot], &e->ceil_part[rt->slot],
+			    &rt->ceil, e->ceil_now, cost);
+}
+
+/*
+ * The key bucket b, then the class ceiling: a packet conforms only if
+ * both have its tokens, and neither is charged for one that does not.
+ */
+static inline int meter(struct sl_engine *e, const struct sl_class_rt *rt,
+			struct sl_tb *b, uint32_t len, uint64_t now_ns)
+{
+	uint64_t cost = rt->bits ? (uint64_t)len * 8 : 1;
+
+	if (!rt->has_ceiling)
+		return sl_tb_conform(b, &rt->tb, now_ns, cost);
+	sl_tb_refill(b, &rt->tb, now_ns);
+	if (b->tokens < cost || !ceiling_take(e, rt, len, now_ns))
+		return 0;
+	b->tokens -= cost;
+	return 1;
+}
+
 /* Apply the exceed action of a class; returns the verdict. */
 static inline uint8_t exceed(struct sl_counters *c, const struct sl_class_rt *rt,
 			     struct sl_pkt *p, const struct sl_pkt_meta *m)
@@ -571,8 +674,16 @@ void sl_engine_run(struct sl_engine *e, const struct sl_ruleset *rs,
 			count(&e->st.deflt, rs->default_drop ? SL_OUT_DROPPED :
 			      SL_OUT_PASSED, pkts[i].wire_len);
 		} else if (!rs->rt[c].has_limit) {
+			const struct sl_class_rt *rt = &rs->rt[c];
+
+			/* No key bucket: only a ceiling, if any, can refuse. */
+			if (rt->has_ceiling &&
+			    !ceiling_take(e, rt, pkts[i].wire_len, now_ns)) {
+				verdict[i] = exceed(&e->cls[rt->slot], rt, &pkts[i], ip[j]);
+				continue;
+			}
 			verdict[i] = SL_VERDICT_FORWARD;
-			count(&e->cls[rs->rt[c].slot], SL_OUT_PASSED, pkts[i].wire_len);
+			count(&e->cls[rt->slot], SL_OUT_PASSED, pkts[i].wire_len);
 		} else {
 			memset(&keys[n_keys], 0, sizeof(keys[n_keys]));
 			flow_key_make(&keys[n_keys], &rs->rt[c], ip[j]);
@@ -594,12 +705,11 @@ void sl_engine_run(struct sl_engine *e, const struct sl_ruleset *rs,
 		uint32_t c = cls[j];
 		const struct sl_class_rt *rt = &rs->rt[c];
 		struct sl_tb *b = bucket_get(e, pos[k], &keys[k], rt, now_ns);
-		uint64_t cost = rt->bits ? (uint64_t)pkts[i].wire_len * 8 : 1;
 
 		/* Offered, so before the verdict: dropped packets count too. */
 		sl_topk_offer(e->topk, &keys[k], pkts[i].wire_len);
 
-		if (sl_tb_conform(b, &rt->tb, now_ns, cost)) {
+		if (meter(e, rt, b, pkts[i].wire_len, now_ns)) {
 			verdict[i] = SL_VERDICT_FORWARD;
 			count(&e->cls[rt->slot], SL_OUT_PASSED, pkts[i].wire_len);
 		} else {

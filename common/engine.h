@@ -15,12 +15,18 @@
  * reused with a new generation; buckets of the old generation are
  * reset when next seen, and counters are zeroed by the control side
  * once no worker can write them (after the RCU grace period).
+ *
+ * A class ceiling is the one state engines share: an array of
+ * struct sl_ceil by slot that every engine of a dataplane meters
+ * against (sl_engine_share_ceilings()); an engine alone has its own.
+ * It is reset with the slot's counters.
  */
 #ifndef SLUICE_ENGINE_H
 #define SLUICE_ENGINE_H
 
 #include <stdint.h>
 
+#include "ceiling.h"
 #include "classify.h"
 #include "flowtab.h"
 #include "payload.h"
@@ -73,6 +79,9 @@ struct sl_class_rt {
 	uint8_t bits;		/* 1: cost is frame bits; 0: cost is 1 packet */
 	uint8_t action;		/* enum sl_exceed_action */
 	uint8_t mark_dscp;
+	uint8_t has_ceiling;
+	uint8_t ceil_bits;	/* the ceiling's cost: 1: frame bits; 0: 1 packet */
+	struct sl_ceil_profile ceil;
 };
 
 struct sl_ruleset {
@@ -151,6 +160,10 @@ struct sl_engine {
 	struct sl_topk *topk;		/* heaviest bucket keys by offered rate */
 	struct sl_engine_stats st;
 	int socket_id;
+	struct sl_ceil *ceil;		/* per slot: class ceilings, maybe shared */
+	struct sl_ceil *ceil_own;	/* ceil unless shared; freed with the engine */
+	struct sl_ceil_lcore *ceil_part; /* per slot: this engine's part of ceil[] */
+	uint64_t ceil_now;		/* the latest clock seen: ceilings never step back */
 };
 
 /*
@@ -162,10 +175,34 @@ struct sl_engine *sl_engine_create(const char *name, uint32_t flow_capacity,
 void sl_engine_free(struct sl_engine *e);
 
 /*
- * Zero the counters of a released slot. Only once no worker can write
- * them: after the grace period that retired the ruleset using the slot.
+ * Zero the counters of a released slot, and its ceiling (shared ones
+ * too: doing so once per engine is harmless). Only once no worker can
+ * write them: after the grace period that retired the ruleset using
+ * the slot.
  */
 void sl_engine_slot_reset(struct sl_engine *e, uint32_t slot);
+
+/*
+ * Class ceilings for SL_SLOTS_MAX slots, all full, to share among the
+ * engines that police one set of ports. NULL and rte_errno on failure.
+ */
+struct sl_ceil *sl_ceilings_create(int socket_id);
+void sl_ceilings_free(struct sl_ceil *c);
+
+/*
+ * After next replaced prev and no worker can still see prev: carry the
+ * ceilings in c of classes that kept their slot over to their new
+ * profile (the credit in tokens is kept, clamped to the new burst), and
+ * fill those of classes that gained one. now_ns: the workers' clock.
+ */
+int sl_ceilings_carry(struct sl_ceil *c, const struct sl_ruleset *prev,
+		      const struct sl_ruleset *next, uint64_t now_ns);
+
+/*
+ * Make engine e meter class ceilings in c, shared with other engines,
+ * instead of its own; before e polices anything. c must outlive e.
+ */
+void sl_engine_share_ceilings(struct sl_engine *e, struct sl_ceil *c);
 
 /*
  * Police n (<= SL_ENGINE_BURST_MAX) packets arriving at now_ns under

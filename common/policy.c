@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "ceiling.h"
 #include "policy.h"
 #include "tbucket.h"
 
@@ -419,6 +420,27 @@ int sl_limit_check(const struct sl_limit *l, char *err, size_t errlen)
 	if (l->burst > SL_TB_CAPACITY_MAX / 8) {
 		snprintf(err, errlen, "burst %" PRIu64 "B is above the maximum 4GB (%lluB)",
 			 l->burst, SL_TB_CAPACITY_MAX / 8);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * Any ceiling; the ranges of a limit, and a burst the rate earns back
+ * within SL_CEIL_SPAN_MAX ns (only a huge burst at a tiny rate fails).
+ */
+int sl_ceiling_check(const struct sl_ceiling *c, char *err, size_t errlen)
+{
+	struct sl_limit l = { .unit = c->unit, .rate = c->rate, .burst = c->burst };
+	struct sl_ceil_profile p;
+	uint64_t capacity = c->unit == SL_UNIT_BITS ? c->burst * 8 : c->burst;
+
+	if (sl_limit_check(&l, err, errlen) != 0)
+		return -EINVAL;
+	if (sl_ceil_profile_init(&p, c->rate, capacity) != 0) {
+		snprintf(err, errlen, "burst %" PRIu64 "%s takes more than 146 years to earn at %" PRIu64 "%s",
+			 c->burst, c->unit == SL_UNIT_BITS ? "B" : "", c->rate,
+			 c->unit == SL_UNIT_BITS ? "bit" : "pps");
 		return -EINVAL;
 	}
 	return 0;

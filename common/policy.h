@@ -136,6 +136,18 @@ struct sl_limit {
 	uint64_t burst;		/* packets or bytes */
 };
 
+/*
+ * A class's ceiling: one bucket for all of its keys on all lcores
+ * together, in the units of a limit (its own, not necessarily the
+ * limit's). A packet passes only if its key bucket (if the class has a
+ * limit) and the ceiling both have its tokens.
+ */
+struct sl_ceiling {
+	enum sl_rate_unit unit;
+	uint64_t rate;		/* packets/s or bits/s */
+	uint64_t burst;		/* packets or bytes */
+};
+
 enum sl_exceed_action {
 	SL_EXCEED_DROP = 0,
 	SL_EXCEED_MONITOR,	/* count, forward unchanged */
@@ -156,6 +168,8 @@ struct sl_class {
 	bool has_limit;		/* without a limit every packet conforms */
 	struct sl_limit limit;
 	struct sl_exceed exceed;
+	bool has_ceiling;	/* a class-wide bucket besides (or instead of) the limit */
+	struct sl_ceiling ceiling;
 };
 
 struct sl_policy {
@@ -212,6 +226,8 @@ int sl_burst_parse(const char *s, uint64_t *burst, enum sl_rate_unit *unit,
 		   char *err, size_t errlen);
 /* Whether rate and burst of l are in range for the token bucket. */
 int sl_limit_check(const struct sl_limit *l, char *err, size_t errlen);
+/* Whether rate and burst of c are in range for the ceiling (ceiling.h). */
+int sl_ceiling_check(const struct sl_ceiling *c, char *err, size_t errlen);
 /* "10.0.0.0/8", "2001:db8::/32", "192.0.2.1" (/32); host bits must be 0. */
 int sl_prefix_parse(const char *s, struct sl_prefix *out, char *err,
 		    size_t errlen);

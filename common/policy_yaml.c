@@ -910,8 +910,8 @@ static const struct sl_field sl_limit_fields[] = {
 	{ "burst", sl_f_burst },
 };
 
-/* Rate and burst must agree in unit and fit the token bucket. */
-static void sl_limit_agree(struct sl_ld *ld, struct sl_lim *m)
+/* Rate and burst must agree in unit and fit the token bucket; false if not. */
+static bool sl_limit_agree(struct sl_ld *ld, struct sl_lim *m)
 {
 	char err[SL_ERR_MAX];
 
@@ -923,6 +923,9 @@ static void sl_limit_agree(struct sl_ld *ld, struct sl_lim *m)
 		       m->burst_s, m->rate_s);
 	else if (sl_limit_check(m->l, err, sizeof(err)) != 0)
 		sl_err(ld, m->burst_pos, "%s", err);
+	else
+		return true;
+	return false;
 }
 
 /* limit: a mapping of key, rate and burst, all required. */
@@ -948,6 +951,58 @@ static void sl_f_limit(struct sl_ld *ld, void *obj, const char *name,
 			       sl_limit_fields[i].name);
 	if (m.rate_ok && m.burst_ok)
 		sl_limit_agree(ld, &m);
+}
+
+/* key in a ceiling: refused with the reason, not as an unknown field. */
+static void sl_f_ceiling_key(struct sl_ld *ld, void *obj, const char *name,
+			     struct sl_srcpos key)
+{
+	(void)obj;
+	(void)name;
+	sl_err(ld, key, "ceiling: has no key: it is one bucket for all keys of the class (per-key buckets are the limit's)");
+	sl_skip(ld);
+}
+
+enum { SL_CEF_RATE = 0, SL_CEF_BURST = 1 };
+
+static const struct sl_field sl_ceiling_fields[] = {
+	[SL_CEF_RATE] = { "rate", sl_f_rate },
+	[SL_CEF_BURST] = { "burst", sl_f_burst },
+	{ "key", sl_f_ceiling_key },
+};
+
+/*
+ * ceiling: a mapping of rate and burst, both required, read by the
+ * limit's own parsers; a class-wide bucket, with or without a limit.
+ */
+static void sl_f_ceiling(struct sl_ld *ld, void *obj, const char *name,
+			 struct sl_srcpos key)
+{
+	struct sl_class *c = ((struct sl_cls *)obj)->c;
+	struct sl_limit l = { .key = SL_KEY_NONE };
+	struct sl_lim m = { .l = &l };
+	struct sl_srcpos start = sl_here(ld);
+	struct sl_seen seen;
+	char err[SL_ERR_MAX];
+
+	(void)key;
+	/* Even a wrong ceiling is one: no second error about exceed. */
+	c->has_ceiling = true;
+	if (!sl_expect(ld, name, YAML_MAPPING_START_EVENT))
+		return;
+	sl_walk_map(ld, "ceiling", sl_ceiling_fields,
+		    SL_COUNT(sl_ceiling_fields), &m, &seen);
+	if (sl_missing(&seen, SL_CEF_RATE))
+		sl_err(ld, start, "ceiling: missing required field 'rate'");
+	if (sl_missing(&seen, SL_CEF_BURST))
+		sl_err(ld, start, "ceiling: missing required field 'burst'");
+	if (!m.rate_ok || !m.burst_ok || !sl_limit_agree(ld, &m))
+		return;
+	c->ceiling.unit = l.unit;
+	c->ceiling.rate = l.rate;
+	c->ceiling.burst = l.burst;
+	if (sl_ceiling_check(&c->ceiling, err, sizeof(err)) != 0)
+		sl_err(ld, m.burst_pos, "ceiling: %s", err);
 }
 
 /* mark: the DSCP that exceeding packets get. */
@@ -1012,7 +1067,7 @@ static const struct sl_field sl_class_fields[] = {
 	{ "match", sl_f_match },
 	{ "limit", sl_f_limit },
 	[SL_CF_EXCEED] = { "exceed", sl_f_exceed },
-	{ "ceiling", sl_f_unsupported },
+	{ "ceiling", sl_f_ceiling },
 };
 
 /* The current entry of classes into c; *name_pos: where its name is. */
@@ -1030,8 +1085,8 @@ static void sl_class(struct sl_ld *ld, struct sl_class *c,
 		    &k, &seen);
 	if (sl_missing(&seen, SL_CF_NAME))
 		sl_err(ld, c->pos, "class: missing required field 'name'");
-	if (seen.key[SL_CF_EXCEED].line != 0 && !c->has_limit)
-		sl_err(ld, seen.key[SL_CF_EXCEED], "exceed: has no effect without a limit (without one every packet conforms)");
+	if (seen.key[SL_CF_EXCEED].line != 0 && !c->has_limit && !c->has_ceiling)
+		sl_err(ld, seen.key[SL_CF_EXCEED], "exceed: has no effect without a limit or a ceiling (without one every packet conforms)");
 	*name_pos = k.name_pos;
 }
 

@@ -50,6 +50,12 @@ static bool same_limit(const struct sl_limit *a, const struct sl_limit *b)
 	       a->unit == b->unit && a->rate == b->rate && a->burst == b->burst;
 }
 
+/* Accepts two ceilings; every field equal. */
+static bool same_ceiling(const struct sl_ceiling *a, const struct sl_ceiling *b)
+{
+	return a->unit == b->unit && a->rate == b->rate && a->burst == b->burst;
+}
+
 /* Accepts two exceed actions; every field equal. */
 static bool same_exceed(const struct sl_exceed *a, const struct sl_exceed *b)
 {
@@ -63,6 +69,8 @@ bool sl_class_same(const struct sl_class *a, const struct sl_class *b)
 	return strcmp(a->name, b->name) == 0 && same_match(&a->match, &b->match) &&
 	       a->has_limit == b->has_limit &&
 	       (!a->has_limit || same_limit(&a->limit, &b->limit)) &&
+	       a->has_ceiling == b->has_ceiling &&
+	       (!a->has_ceiling || same_ceiling(&a->ceiling, &b->ceiling)) &&
 	       same_exceed(&a->exceed, &b->exceed);
 }
 
@@ -193,6 +201,7 @@ unsigned int sl_class_diff(const struct sl_class *a, const struct sl_class *b,
 			   json_t *fields)
 {
 	const struct sl_limit *la = &a->limit, *lb = &b->limit;
+	const struct sl_ceiling *ca = &a->ceiling, *cb = &b->ceiling;
 	unsigned int n = 0;
 	size_t i;
 
@@ -209,8 +218,17 @@ unsigned int sl_class_diff(const struct sl_class *a, const struct sl_class *b,
 		if (la->unit != lb->unit || la->burst != lb->burst)
 			n += add_field(fields, "limit.burst");
 	}
-	/* Without a limit nothing exceeds: the action means nothing. */
-	if ((a->has_limit || b->has_limit) && !same_exceed(&a->exceed, &b->exceed))
+	if (a->has_ceiling != b->has_ceiling) {
+		n += add_field(fields, "ceiling");
+	} else if (a->has_ceiling) {
+		if (ca->unit != cb->unit || ca->rate != cb->rate)
+			n += add_field(fields, "ceiling.rate");
+		if (ca->unit != cb->unit || ca->burst != cb->burst)
+			n += add_field(fields, "ceiling.burst");
+	}
+	/* Without a limit or a ceiling nothing exceeds: the action means nothing. */
+	if ((a->has_limit || b->has_limit || a->has_ceiling || b->has_ceiling) &&
+	    !same_exceed(&a->exceed, &b->exceed))
 		n += add_field(fields, "exceed");
 	return n;
 }

@@ -28,6 +28,7 @@ bool sl_policy_same(const struct sl_policy *a, const struct sl_policy *b);
  * "match.src", "match.dst", "match.sport", "match.dport",
  * "match.tcp_flags", "match.vlan", "match.dscp", "match.payload",
  * "limit" (one side has none), "limit.key", "limit.rate", "limit.burst",
+ * "ceiling" (one side has none), "ceiling.rate", "ceiling.burst",
  * "exceed". Lists are compared as sets: [80, 443] and [443, 80] are the
  * same match. Returns how many it appended.
  */

@@ -4,7 +4,7 @@
  * what needs quoting) and as JSON; see policy_render.h.
  *
  * Layout of the YAML: the top level and each class are block mappings,
- * match is a block mapping, limit and exceed are flow mappings and
+ * match is a block mapping, limit, ceiling and exceed are flow mappings and
  * lists are flow sequences, close to how docs/policy.md writes them.
  */
 #include <errno.h>
@@ -396,6 +396,18 @@ static void limit(struct rd *r, const struct sl_limit *l)
 	map_end(r);
 }
 
+/* Accepts a ceiling; emits ceiling: {rate, burst}. */
+static void ceiling(struct rd *r, const struct sl_ceiling *c)
+{
+	char buf[SL_FMT_MAX];
+
+	scalar(r, "ceiling");
+	map_start(r, true);
+	pair(r, "rate", sl_rate_format(c->rate, c->unit, buf, sizeof(buf)));
+	pair(r, "burst", sl_burst_format(c->burst, c->unit, buf, sizeof(buf)));
+	map_end(r);
+}
+
 /* Accepts an exceed; emits exceed: drop | monitor | {mark: D} | {shape: T}. */
 static int exceed(struct rd *r, const struct sl_exceed *x)
 {
@@ -423,9 +435,9 @@ static int exceed(struct rd *r, const struct sl_exceed *x)
 }
 
 /*
- * Accepts a class. A class without a limit has no exceed (the loader
- * refuses one there); the default exceed, drop, is written out anyway
- * so the text says what happens.
+ * Accepts a class. A class without a limit or a ceiling has no exceed
+ * (the loader refuses one there); the default exceed, drop, is written
+ * out anyway so the text says what happens.
  */
 static int class(struct rd *r, const struct sl_class *c)
 {
@@ -435,10 +447,12 @@ static int class(struct rd *r, const struct sl_class *c)
 	scalar(r, "name");
 	name_scalar(r, c->name);
 	rc = match(r, &c->match);
-	if (c->has_limit) {
+	if (c->has_limit)
 		limit(r, &c->limit);
+	if (c->has_ceiling)
+		ceiling(r, &c->ceiling);
+	if (c->has_limit || c->has_ceiling)
 		rc |= exceed(r, &c->exceed);
-	}
 	map_end(r);
 	return rc;
 }
@@ -610,7 +624,7 @@ static json_t *exceed_json(const struct sl_exceed *x)
 json_t *sl_class_json(const struct sl_class *c, uint32_t index)
 {
 	char k[SL_FMT_MAX], r[SL_FMT_MAX], b[SL_FMT_MAX];
-	json_t *lim = json_null();
+	json_t *lim = json_null(), *ceil = json_null();
 
 	if (c->has_limit)
 		lim = json_pack("{s:s,s:s,s:s}",
@@ -619,8 +633,15 @@ json_t *sl_class_json(const struct sl_class *c, uint32_t index)
 						       r, sizeof(r)),
 				"burst", sl_burst_format(c->limit.burst, c->limit.unit,
 							 b, sizeof(b)));
-	return json_pack("{s:s,s:I,s:o,s:o,s:o}", "name", c->name,
+	if (c->has_ceiling)
+		ceil = json_pack("{s:s,s:s}",
+				 "rate", sl_rate_format(c->ceiling.rate, c->ceiling.unit,
+							r, sizeof(r)),
+				 "burst", sl_burst_format(c->ceiling.burst, c->ceiling.unit,
+							  b, sizeof(b)));
+	return json_pack("{s:s,s:I,s:o,s:o,s:o,s:o}", "name", c->name,
 			 "index", (json_int_t)index, "match", match_json(&c->match),
-			 "limit", lim,
-			 "exceed", c->has_limit ? exceed_json(&c->exceed) : json_null());
+			 "limit", lim, "ceiling", ceil,
+			 "exceed", c->has_limit || c->has_ceiling ?
+				   exceed_json(&c->exceed) : json_null());
 }

@@ -800,7 +800,7 @@ void report_class_list_print(FILE *f, const json_t *res)
 		};
 
 		report_exceed_text(e, sizeof(e), jget(c, "exceed"));
-		if (!json_is_object(lim))
+		if (!json_is_object(lim) && !json_is_object(jget(c, "ceiling")))
 			row[4] = "- (no limit)";
 		tbl_row(&t, row);
 	}
@@ -831,6 +831,7 @@ static void counters_row(struct tbl *t, const char *label, const json_t *o,
 void report_class_show_print(FILE *f, const json_t *cls)
 {
 	json_t *match = jget(cls, "match"), *lim = jget(cls, "limit"), *v;
+	json_t *ceil = jget(cls, "ceiling");
 	char line[1024] = "", a[64], b[64], c[64];
 	const char *head[SL_OUT__COUNT + 1] = { "counters" };
 	struct tbl t = { .ncol = SL_OUT__COUNT + 1, .right = ~1u };
@@ -849,8 +850,13 @@ void report_class_show_print(FILE *f, const json_t *cls)
 		kv(f, "limit", "key %s, rate %s, burst %s",
 		   jtext(a, sizeof(a), lim, "key"), jtext(b, sizeof(b), lim, "rate"),
 		   jtext(c, sizeof(c), lim, "burst"));
+	else if (json_is_object(ceil))
+		kv(f, "limit", "none: no bucket per key");
 	else
 		kv(f, "limit", "none: every packet conforms");
+	if (json_is_object(ceil))
+		kv(f, "ceiling", "rate %s, burst %s (all keys, all lcores)",
+		   jtext(b, sizeof(b), ceil, "rate"), jtext(c, sizeof(c), ceil, "burst"));
 	report_exceed_text(line, sizeof(line), jget(cls, "exceed"));
 	kv(f, "exceed", "%s", line);
 	if (jget(cls, "packets") == NULL && jget(cls, "bytes") == NULL)

@@ -509,8 +509,11 @@ static json_t *cmd_class_set(struct sld *d, const struct sl_ctl_req *req,
 	if (!a[1] && !a[2] && !a[3])
 		return sl_ctl_reply_err(req->id, "EINVAL", "class.set: give at least one of rate, burst, exceed");
 	c = d->policy->classes[i];
-	if (!c.has_limit)
+	if (!c.has_limit && !c.has_ceiling)
 		return sl_ctl_reply_err(req->id, "EINVAL", "class '%s' has no limit, so nothing exceeds it; add one in the policy file",
+					c.name);
+	if (!c.has_limit && (a[1] || a[2]))
+		return sl_ctl_reply_err(req->id, "EINVAL", "class '%s' has a ceiling but no limit: rate and burst are a limit's; change the ceiling in the policy file",
 					c.name);
 	if ((a[1] || a[2]) && set_limit(&c.limit, a[1], a[2], err, sizeof(err)))
 		return sl_ctl_reply_err(req->id, "EINVAL", "%s", err);

@@ -84,6 +84,7 @@ struct dp {
 	struct sl_ruleset *rs;
 	struct rte_rcu_qsbr *qs;
 	struct sl_slots slots;		/* class slots, control thread only */
+	struct sl_ceil *ceilings;	/* class ceilings by slot, shared by all workers */
 	uint64_t next_version;
 	pthread_mutex_t ctl_lock;	/* control plane only; never on the fast path */
 	struct sl_ctl_server *ctl;	/* the control socket, or NULL */

@@ -210,16 +210,23 @@ static void *control_main(void *arg)
 	return NULL;
 }
 
-/* One worker per lcore; the main lcore works only if it is alone. */
+/*
+ * One worker per lcore; the main lcore works only if it is alone. All
+ * of them meter class ceilings in one shared array.
+ */
 static int workers_create(struct dp *d)
 {
 	unsigned int lcore;
 	uint16_t q = 0;
 
+	d->ceilings = sl_ceilings_create((int)rte_socket_id());
+	if (d->ceilings == NULL)
+		return -ENOMEM;
 	if (rte_lcore_count() == 1) {
 		d->workers[0] = dp_worker_create(d, rte_get_main_lcore(), 0);
 		if (d->workers[0] == NULL)
 			return -ENOMEM;
+		sl_engine_share_ceilings(d->workers[0]->eng, d->ceilings);
 		d->n_workers = 1;
 		return 0;
 	}
@@ -227,9 +234,9 @@ static int workers_create(struct dp *d)
 		d->workers[q] = dp_worker_create(d, lcore, q);
 		if (d->workers[q] == NULL)
 			return -ENOMEM;
-		q++;
+		sl_engine_share_ceilings(d->workers[q]->eng, d->ceilings);
+		d->n_workers = ++q;
 	}
-	d->n_workers = q;
 	return 0;
 }
 
@@ -238,6 +245,8 @@ static void workers_free(struct dp *d)
 	for (unsigned int i = 0; i < d->n_workers; i++)
 		dp_worker_free(d->workers[i]);
 	d->n_workers = 0;
+	sl_ceilings_free(d->ceilings);
+	d->ceilings = NULL;
 }
 
 static int run(struct dp *d)

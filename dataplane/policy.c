@@ -67,6 +67,9 @@ void dp_policy_publish(struct dp *d, struct sl_ruleset *next)
 	/* Every worker has finished any burst that saw prev. */
 	if (d->workers_running)
 		rte_rcu_qsbr_synchronize(d->qs, RTE_QSBR_THRID_INVALID);
+	/* No worker meters under prev's ceilings now: carry them over. */
+	if (sl_ceilings_carry(d->ceilings, prev, next, dp_clock_ns(&d->clock)) < 0)
+		POLICY_LOG(WARNING, "out of memory: ceilings kept their state unconverted");
 	freed = prev ? malloc(prev->n_classes * sizeof(*freed) + 1) : NULL;
 	pthread_mutex_lock(&d->ctl_lock);
 	d->rs = next;

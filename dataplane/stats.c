@@ -72,6 +72,16 @@ static uint64_t malformed_total(const struct sl_engine_stats *s)
 	return n;
 }
 
+/* Packets worker w received on all ports: how RSS spread the load. */
+static uint64_t worker_rx(const struct dp *d, const struct dp_worker *w)
+{
+	uint64_t n = 0;
+
+	for (uint16_t pi = 0; pi < d->n_ports; pi++)
+		n += w->port[pi].rx_packets;
+	return n;
+}
+
 /* The stats object, in the shape sluicectl prints (design.md "CLI"). */
 json_t *dp_stats_json(const struct dp *d)
 {
@@ -142,11 +152,12 @@ json_t *dp_stats_json(const struct dp *d)
 	/* Cycles as counted; sluiced turns two samples into a busy ratio. */
 	lcores = json_array();
 	for (unsigned int i = 0; i < d->n_workers; i++)
-		json_array_append_new(lcores, json_pack("{s:i,s:I,s:I,s:I}",
+		json_array_append_new(lcores, json_pack("{s:i,s:I,s:I,s:I,s:I}",
 			"lcore", (int)d->workers[i]->lcore_id,
 			"busy_cycles", (json_int_t)d->workers[i]->busy_cycles,
 			"total_cycles", (json_int_t)d->workers[i]->total_cycles,
-			"polls", (json_int_t)d->workers[i]->polls));
+			"polls", (json_int_t)d->workers[i]->polls,
+			"rx_packets", (json_int_t)worker_rx(d, d->workers[i])));
 	json_object_set_new(root, "lcores", lcores);
 	return root;
 }
@@ -274,6 +285,7 @@ static int tel_lcores(const char *cmd, const char *params, struct rte_tel_data *
 		rte_tel_data_add_dict_u64(ld, "busy_cycles", w->busy_cycles);
 		rte_tel_data_add_dict_u64(ld, "total_cycles", w->total_cycles);
 		rte_tel_data_add_dict_u64(ld, "flows_active", sl_flowtab_count(w->eng->ft));
+		rte_tel_data_add_dict_u64(ld, "rx_packets", worker_rx(d, w));
 		snprintf(key, sizeof(key), "lcore%u", w->lcore_id);
 		rte_tel_data_add_dict_container(t, key, ld, 0);
 	}

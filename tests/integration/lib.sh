@@ -57,13 +57,17 @@ lab_xdp() {
 	bash "$ROOT/deploy/lab.sh" xdp "$LAB" || fail "lab xdp setup"
 }
 
-# dp_start POLICY [sluice-dp options...]: start on the gateway, wait until it polls.
+# dp_start POLICY [sluice-dp options...]: start on the gateway, wait until
+# it polls. DP_LCORES replaces the EAL core list (default: -l 1) and
+# DP_PORT_ARGS is appended to both ports' devargs, e.g. for two workers:
+# DP_LCORES="--lcores 0@0,1@1,2@1" DP_PORT_ARGS=",qpairs=2".
 dp_start() {
 	local policy=$1; shift
-	ip netns exec "$GW_NS" "$DP" -l 1 --no-pci --file-prefix "$LAB-dp" \
+	# shellcheck disable=SC2086	# DP_LCORES is words
+	ip netns exec "$GW_NS" "$DP" ${DP_LCORES:--l 1} --no-pci --file-prefix "$LAB-dp" \
 		--socket-mem 256 --log-level 'sluice.*:info' \
-		--vdev "${DP_PMD}0,iface=$GW_OUT_IF" \
-		--vdev "${DP_PMD}1,iface=$GW_IN_IF" \
+		--vdev "${DP_PMD}0,iface=$GW_OUT_IF${DP_PORT_ARGS:-}" \
+		--vdev "${DP_PMD}1,iface=$GW_IN_IF${DP_PORT_ARGS:-}" \
 		-- --policy "$policy" --flows 65536 --report-json "$T/dp-report.json" \
 		--ctl-socket "$T/dp.sock" "$@" \
 		>"$T/dp.log" 2>&1 &

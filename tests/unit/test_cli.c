@@ -330,6 +330,7 @@ static const struct {
 	  "index      1 (first match wins)\n"
 	  "match      proto tcp dport 80,8080 payload '^POST /login\\b'\n"
 	  "limit      key src/24, rate 5pps, burst 10\n"
+	  "ceiling    rate 2kpps, burst 2000 (all keys, all lcores)\n"
 	  "exceed     drop\n"
 	  "\n"
 	  "counters   passed  dropped  marked  monitored  delayed\n"

@@ -390,6 +390,289 @@ START_TEST(test_slots_exhausted)
 }
 END_TEST
 
+/* ---- class ceilings ---- */
+
+/* A ceiling's exceed action, and what it leaves in the packet's DSCP. */
+struct ceil_case {
+	const char *exceed;
+	uint8_t verdict;
+	enum sl_outcome outcome;
+	uint8_t dscp;			/* after the refused packet */
+};
+
+static const struct ceil_case ceil_cases[] = {
+	{ "drop", SL_VERDICT_DROP, SL_OUT_DROPPED, 10 },
+	{ "monitor", SL_VERDICT_FORWARD, SL_OUT_MONITORED, 10 },
+	{ "{ mark: cs1 }", SL_VERDICT_FORWARD, SL_OUT_MARKED, 8 },
+};
+
+/* The bucket of key src in class 0 of rs, as the engine keeps it. */
+static struct sl_tb *key_bucket(const char *src)
+{
+	struct sl_flow_key k;
+	int32_t pos;
+
+	memset(&k, 0, sizeof(k));
+	k.class_id = rs->rt[0].slot;
+	k.family = SL_FAMILY_IPV4;
+	inet_pton(AF_INET, src, k.src);
+	pos = sl_flowtab_lookup(eng->ft, &k);
+	ck_assert_int_ge(pos, 0);
+	return &sl_flowtab_entry(eng->ft, pos)->tb;
+}
+
+/*
+ * The key bucket admits, the ceiling refuses: the packet exceeds, the
+ * class's action applies, and the key bucket keeps its tokens.
+ */
+START_TEST(test_ceiling_exceeds)
+{
+	const struct ceil_case *c = &ceil_cases[_i];
+	char y[512];
+	uint8_t f[100];
+
+	snprintf(y, sizeof(y),
+		 "version: 1\n"
+		 "classes:\n"
+		 "  - name: c\n"
+		 "    match: { proto: udp, dport: 5000 }\n"
+		 "    limit: { key: src, rate: 1pps, burst: 4 }\n"
+		 "    ceiling: { rate: 1000pps, burst: 2 }\n"
+		 "    exceed: %s\n", c->exceed);
+	setup_policy(y, 64);
+	udp4(f, 100, "10.0.0.1", 5000, 10);
+	ck_assert_int_eq(run1(f, 100, 0), SL_VERDICT_FORWARD);
+	ck_assert_int_eq(run1(f, 100, 0), SL_VERDICT_FORWARD);
+	ck_assert_uint_eq(key_bucket("10.0.0.1")->tokens, 2);
+	/* The ceiling is empty; the key has 2 tokens and keeps them. */
+	ck_assert_int_eq(run1(f, 100, 0), c->verdict);
+	ck_assert_uint_eq(f[15] >> 2, c->dscp);
+	udp4(f, 100, "10.0.0.1", 5000, 10);
+	ck_assert_int_eq(run1(f, 100, 0), c->verdict);
+	ck_assert_uint_eq(key_bucket("10.0.0.1")->tokens, 2);
+	ck_assert_uint_eq(CLS(0).packets[c->outcome], 2);
+	ck_assert_uint_eq(CLS(0).bytes[c->outcome], 200);
+	ck_assert_uint_eq(CLS(0).packets[SL_OUT_PASSED], 2);
+	/* 2 ms refill the ceiling twice: the key's 2 tokens pass, then the key refuses. */
+	udp4(f, 100, "10.0.0.1", 5000, 10);
+	ck_assert_int_eq(run1(f, 100, 2000000), SL_VERDICT_FORWARD);
+	ck_assert_int_eq(run1(f, 100, 2000000), SL_VERDICT_FORWARD);
+	ck_assert_uint_eq(key_bucket("10.0.0.1")->tokens, 0);
+	ck_assert_int_eq(run1(f, 100, 2000000), c->verdict);
+	ck_assert_uint_eq(CLS(0).packets[SL_OUT_PASSED], 4);
+	ck_assert_uint_eq(CLS(0).packets[c->outcome], 3);
+	teardown_policy();
+}
+END_TEST
+
+static const char *const ceil_many_policy =
+	"version: 1\n"
+	"classes:\n"
+	"  - name: login\n"
+	"    match: { proto: udp, dport: 5000 }\n"
+	"    limit: { key: src, rate: 100pps, burst: 5 }\n"
+	"    ceiling: { rate: 10pps, burst: 8 }\n";
+
+/* One packet from each of n sources (10.0.x.y) at now; how many passed. */
+static uint32_t from_sources(struct sl_engine *e, uint32_t first, uint32_t n,
+			     uint64_t now)
+{
+	uint8_t f[SL_ENGINE_BURST_MAX][100], v[SL_ENGINE_BURST_MAX];
+	struct sl_pkt p[SL_ENGINE_BURST_MAX];
+	uint32_t passed = 0;
+	char src[32];
+
+	ck_assert_uint_le(n, SL_ENGINE_BURST_MAX);
+	for (uint32_t i = 0; i < n; i++) {
+		snprintf(src, sizeof(src), "10.0.%u.%u", (first + i) / 256, (first + i) % 256);
+		udp4(f[i], 100, src, 5000, 0);
+		p[i] = (struct sl_pkt){ .data = f[i], .len = 100, .wire_len = 100 };
+	}
+	sl_engine_run(e, rs, p, (uint16_t)n, now, v);
+	for (uint32_t i = 0; i < n; i++)
+		passed += v[i] == SL_VERDICT_FORWARD;
+	return passed;
+}
+
+/*
+ * Two engines (two lcores) sharing the ceilings: the class gets one
+ * burst and one rate between them, spread over many keys; engines that
+ * do not share get a ceiling each.
+ */
+START_TEST(test_ceiling_shared)
+{
+	struct sl_engine *e2, *e3;
+	struct sl_ceil *shared;
+	uint32_t a, b;
+
+	setup_policy(ceil_many_policy, 1024);
+	shared = sl_ceilings_create(SOCKET_ID_ANY);
+	ck_assert_ptr_nonnull(shared);
+	e2 = sl_engine_create("test_eng_ceil2", 1024, SOCKET_ID_ANY);
+	e3 = sl_engine_create("test_eng_ceil3", 1024, SOCKET_ID_ANY);
+	ck_assert_ptr_nonnull(e2);
+	ck_assert_ptr_nonnull(e3);
+	sl_engine_share_ceilings(eng, shared);
+	sl_engine_share_ceilings(e2, shared);
+	/* 6 sources on each lcore: 8 pass in all, every key had room. */
+	a = from_sources(eng, 0, 6, NS);
+	b = from_sources(e2, 100, 6, NS);
+	ck_assert_uint_eq(a, 6);
+	ck_assert_uint_eq(b, 2);
+	ck_assert_uint_eq(from_sources(e2, 200, 8, NS), 0);
+	/* 10 pps: 300 ms later three more, whoever asks. */
+	ck_assert_uint_eq(from_sources(e2, 300, 2, NS + 300000000) +
+			  from_sources(eng, 400, 2, NS + 300000000), 3);
+	ck_assert_uint_eq(sl_engine_class_counters(eng, rs, 0)->packets[SL_OUT_PASSED] +
+			  sl_engine_class_counters(e2, rs, 0)->packets[SL_OUT_PASSED], 11);
+	/* An engine of its own ceilings is not held by the others'. */
+	ck_assert_uint_eq(from_sources(e3, 500, 10, NS), 8);
+	/* A released slot is reset in the shared ceilings too. */
+	sl_engine_slot_reset(eng, rs->rt[0].slot);
+	ck_assert_uint_eq(shared[rs->rt[0].slot].tat, 0);
+	sl_engine_free(e2);
+	sl_engine_free(e3);
+	sl_engine_free(eng);
+	eng = NULL;
+	sl_ceilings_free(shared);
+	teardown_policy();
+}
+END_TEST
+
+/* A ceiling without a limit: one bucket for the class, its exceed applies. */
+START_TEST(test_ceiling_without_limit)
+{
+	static const char *const y =
+		"version: 1\n"
+		"classes:\n"
+		"  - name: all\n"
+		"    match: { proto: udp, dport: 5000 }\n"
+		"    ceiling: { rate: 1Mbit, burst: 2000B }\n"
+		"    exceed: { mark: af11 }\n";
+	uint8_t f[100];
+	char src[32];
+
+	setup_policy(y, 64);
+	/* 2000 B of burst: twenty 100-byte frames from twenty sources. */
+	for (int i = 0; i < 21; i++) {
+		snprintf(src, sizeof(src), "192.0.2.%d", i + 1);
+		udp4(f, 100, src, 5000, 0);
+		ck_assert_int_eq(run1(f, 100, 0), SL_VERDICT_FORWARD);
+		ck_assert_uint_eq(f[15] >> 2, i < 20 ? 0 : 10);
+	}
+	/* No keys: nothing enters the flow table. */
+	ck_assert_uint_eq(sl_flowtab_count(eng->ft), 0);
+	/* 1 Mbit/s earns 800 bits in 800 us, one frame. */
+	udp4(f, 100, "192.0.2.99", 5000, 0);
+	ck_assert_int_eq(run1(f, 100, 799999), SL_VERDICT_FORWARD);
+	ck_assert_uint_eq(f[15] >> 2, 10);
+	udp4(f, 100, "192.0.2.99", 5000, 0);
+	ck_assert_int_eq(run1(f, 100, 800000), SL_VERDICT_FORWARD);
+	ck_assert_uint_eq(f[15] >> 2, 0);
+	ck_assert_uint_eq(CLS(0).packets[SL_OUT_PASSED], 21);
+	ck_assert_uint_eq(CLS(0).packets[SL_OUT_MARKED], 2);
+	teardown_policy();
+}
+END_TEST
+
+/*
+ * A policy swap: a class that keeps its name keeps its ceiling's debt;
+ * a new class in a reused slot starts with a full one.
+ */
+START_TEST(test_ceiling_swap)
+{
+	static const char *const v2 =
+		"version: 1\n"
+		"classes:\n"
+		"  - name: login\n"
+		"    match: { proto: udp, dport: 5000 }\n"
+		"    limit: { key: src, rate: 100pps, burst: 5 }\n"
+		"    ceiling: { rate: 20pps, burst: 8 }\n";
+	static const char *const v3 =
+		"version: 1\n"
+		"classes:\n"
+		"  - name: newcomer\n"
+		"    match: { proto: udp, dport: 5000 }\n"
+		"    ceiling: { rate: 1pps, burst: 8 }\n";
+	struct sl_ruleset *next;
+	uint32_t freed[4], slot;
+
+	setup_policy(ceil_many_policy, 1024);
+	ck_assert_uint_eq(from_sources(eng, 0, 10, 0), 8);
+	slot = rs->rt[0].slot;
+	next = build(v2, rs);
+	ck_assert_uint_eq(sl_slots_release(&slots, rs, next, freed), 0);
+	ck_assert_int_eq(sl_ceilings_carry(eng->ceil, rs, next, 0), 0);
+	sl_ruleset_free(rs);
+	rs = next;
+	/* Still empty (its tokens carried over); at 20 pps, 100 ms earn two. */
+	ck_assert_uint_eq(from_sources(eng, 20, 4, 0), 0);
+	ck_assert_uint_eq(from_sources(eng, 30, 4, 100000000), 2);
+	/* Replace the class: its slot is released, reset, and taken again. */
+	next = build(v3, rs);
+	ck_assert_uint_eq(sl_slots_release(&slots, rs, next, freed), 1);
+	ck_assert_uint_eq(freed[0], slot);
+	sl_engine_slot_reset(eng, freed[0]);
+	sl_ruleset_free(rs);
+	rs = next;
+	ck_assert_uint_eq(from_sources(eng, 40, 10, 100000000), 8);
+	teardown_policy();
+}
+END_TEST
+
+/* A class that keeps its name and gains a ceiling gets a full one. */
+START_TEST(test_ceiling_gained)
+{
+	static const char *const without =
+		"version: 1\n"
+		"classes:\n"
+		"  - name: login\n"
+		"    match: { proto: udp, dport: 5000 }\n"
+		"    limit: { key: src, rate: 100pps, burst: 5 }\n";
+	struct sl_ruleset *next;
+
+	setup_policy(ceil_many_policy, 1024);
+	ck_assert_uint_eq(from_sources(eng, 0, 10, 0), 8);
+	next = build(without, rs);
+	ck_assert_int_eq(sl_ceilings_carry(eng->ceil, rs, next, 0), 0);
+	sl_ruleset_free(rs);
+	rs = next;
+	ck_assert_uint_eq(from_sources(eng, 100, 10, 0), 10);
+	next = build(ceil_many_policy, rs);
+	ck_assert_int_eq(sl_ceilings_carry(eng->ceil, rs, next, 0), 0);
+	sl_ruleset_free(rs);
+	rs = next;
+	ck_assert_uint_eq(from_sources(eng, 200, 10, 0), 8);
+	teardown_policy();
+}
+END_TEST
+
+/*
+ * A clock that steps back (captures out of order) earns nothing and
+ * costs nothing, as for key buckets: credit left at the latest time is
+ * still there.
+ */
+START_TEST(test_ceiling_clock_back)
+{
+	static const char *const y =
+		"version: 1\n"
+		"classes:\n"
+		"  - name: all\n"
+		"    match: { proto: udp, dport: 5000 }\n"
+		"    ceiling: { rate: 1pps, burst: 2 }\n";
+	uint8_t f[100];
+
+	setup_policy(y, 64);
+	udp4(f, 100, "192.0.2.1", 5000, 0);
+	ck_assert_int_eq(run1(f, 100, 10 * NS), SL_VERDICT_FORWARD);
+	ck_assert_int_eq(run1(f, 100, 9 * NS), SL_VERDICT_FORWARD);
+	ck_assert_int_eq(run1(f, 100, 5 * NS), SL_VERDICT_DROP);
+	ck_assert_int_eq(run1(f, 100, 11 * NS - 1), SL_VERDICT_DROP);
+	ck_assert_int_eq(run1(f, 100, 11 * NS), SL_VERDICT_FORWARD);
+	teardown_policy();
+}
+END_TEST
+
 static Suite *engine_suite(void)
 {
 	Suite *s = suite_create("engine");
@@ -404,6 +687,12 @@ static Suite *engine_suite(void)
 	tcase_add_test(tc, test_repeated_key_in_burst);
 	tcase_add_test(tc, test_swap_keeps_state);
 	tcase_add_test(tc, test_slots_exhausted);
+	tcase_add_loop_test(tc, test_ceiling_exceeds, 0, sizeof(ceil_cases) / sizeof(ceil_cases[0]));
+	tcase_add_test(tc, test_ceiling_shared);
+	tcase_add_test(tc, test_ceiling_without_limit);
+	tcase_add_test(tc, test_ceiling_swap);
+	tcase_add_test(tc, test_ceiling_gained);
+	tcase_add_test(tc, test_ceiling_clock_back);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -27,6 +27,8 @@
 #define L H "    limit:\n"
 /* A valid limit on line 4: class fields from line 5. */
 #define LIM H "    limit: { key: src, rate: 1pps, burst: 1 }\n"
+/* Ceiling fields from line 5, column 7. */
+#define C H "    ceiling:\n"
 
 static int load(const char *yaml, struct sl_policy **p, struct sl_diags *d)
 {
@@ -123,8 +125,6 @@ static const struct bad_case bad_cases[] = {
 	  "unknown field 'limt' in class (did you mean 'limit'?)" },
 	{ "field name a list", H "    ? [x]\n    : 1\n", 4, 7,
 	  "expected a field name in class, got a sequence" },
-	{ "ceiling", LIM "    ceiling: { rate: 1pps, burst: 1 }\n", 5, 5,
-	  "ceiling: not supported in this version" },
 	/* Match. */
 	{ "match scalar", H "    match: tcp\n", 4, 12,
 	  "match: expected a mapping, got a scalar" },
@@ -240,9 +240,39 @@ static const struct bad_case bad_cases[] = {
 	  7, 14, "burst: '1.5KB' is not a burst" },
 	{ "burst kb", L "      key: src\n      rate: 10Gbit\n      burst: 64kb\n",
 	  7, 14, "unknown unit 'kb' in 64kb (did you mean 'KB'?)" },
+	/* Ceiling. */
+	{ "ceiling scalar", H "    ceiling: 2000pps\n", 4, 14,
+	  "ceiling: expected a mapping, got a scalar" },
+	{ "ceiling without burst", C "      rate: 1pps\n", 5, 7,
+	  "ceiling: missing required field 'burst'" },
+	{ "ceiling without rate", C "      burst: 10\n", 5, 7,
+	  "ceiling: missing required field 'rate'" },
+	{ "ceiling with a key", C "      key: src\n      rate: 1pps\n      burst: 1\n",
+	  5, 7, "ceiling: has no key: it is one bucket for all keys of the class" },
+	{ "misspelt ceiling", H "    cieling: { rate: 1pps, burst: 1 }\n", 4, 5,
+	  "unknown field 'cieling' in class (did you mean 'ceiling'?)" },
+	{ "misspelt burst in ceiling", C "      rate: 1pps\n      brust: 1\n", 6, 7,
+	  "unknown field 'brust' in ceiling (did you mean 'burst'?)" },
+	{ "ceiling rate mbit", C "      rate: 10mbit\n      burst: 1MB\n", 5, 13,
+	  "rate: unknown unit 'mbit' in 10mbit (did you mean 'Mbit'?)" },
+	{ "ceiling rate zero", C "      rate: 0pps\n      burst: 1\n", 5, 13,
+	  "rate: 0pps is zero" },
+	{ "ceiling byte burst, packet rate", C "      rate: 2000pps\n      burst: 64KB\n",
+	  6, 14, "burst: 64KB is in bytes but rate 2000pps is in packets" },
+	{ "ceiling packet burst, bit rate", C "      rate: 1Gbit\n      burst: 2000\n",
+	  6, 14, "burst: 2000 is a packet count but rate 1Gbit is in bits" },
+	{ "ceiling burst below a frame", C "      rate: 1Gbit\n      burst: 1KB\n",
+	  6, 14, "burst 1024B is smaller than one frame (1522B)" },
+	{ "ceiling burst zero", C "      rate: 1pps\n      burst: 0\n", 6, 14,
+	  "burst 0 is zero" },
+	{ "ceiling of 146 years", C "      rate: 1pps\n      burst: 5000000000\n",
+	  6, 14, "ceiling: burst 5000000000 takes more than 146 years to earn at 1pps" },
+	{ "duplicate ceiling",
+	  H "    ceiling: { rate: 1pps, burst: 1 }\n    ceiling: { rate: 2pps, burst: 1 }\n",
+	  5, 5, "duplicate field 'ceiling' in class (first at line 4, column 5)" },
 	/* Exceed. */
 	{ "exceed without limit", H "    exceed: drop\n", 4, 5,
-	  "exceed: has no effect without a limit" },
+	  "exceed: has no effect without a limit or a ceiling" },
 	{ "exceed reject", LIM "    exceed: reject\n", 5, 13,
 	  "exceed: expected drop, monitor, {mark: DSCP} or {shape: DELAY}, got 'reject'" },
 	{ "mark cs9", LIM "    exceed: { mark: cs9 }\n", 5, 21,
@@ -616,6 +646,57 @@ START_TEST(test_keys)
 	p = load_ok(y);
 	ck_assert_int_eq(p->classes[0].limit.key, k->type);
 	ck_assert_uint_eq(p->classes[0].limit.prefix_len, k->prefix_len);
+	sl_policy_free(p);
+}
+END_TEST
+
+struct ceiling_case {
+	const char *what;
+	const char *yaml;	/* class fields from line 4 */
+	bool has_limit;
+	enum sl_rate_unit unit;
+	uint64_t rate, burst;
+	enum sl_exceed_action action;
+};
+
+/* The forms a ceiling is written in, with and without a limit. */
+static const struct ceiling_case ceiling_cases[] = {
+	{ "with a limit", "    limit: { key: src, rate: 10pps, burst: 20 }\n"
+	  "    ceiling: { rate: 2000pps, burst: 2000 }\n", true,
+	  SL_UNIT_PACKETS, 2000, 2000, SL_EXCEED_DROP },
+	{ "before the limit, block style", "    ceiling:\n      burst: 5\n"
+	  "      rate: 1.5kpps\n    limit: { key: flow, rate: 1pps, burst: 1 }\n",
+	  true, SL_UNIT_PACKETS, 1500, 5, SL_EXCEED_DROP },
+	{ "alone, with exceed", "    ceiling: { rate: 1Mpps, burst: 100 }\n"
+	  "    exceed: monitor\n", false, SL_UNIT_PACKETS, 1000000, 100,
+	  SL_EXCEED_MONITOR },
+	{ "in bits, limit in packets", "    limit: { key: src, rate: 5pps, burst: 10 }\n"
+	  "    ceiling: { rate: 10Mbit, burst: 64KB }\n    exceed: { mark: cs1 }\n",
+	  true, SL_UNIT_BITS, 10000000, 65536, SL_EXCEED_MARK },
+	{ "largest", "    ceiling: { rate: 400Gbit, burst: 4GB }\n", false,
+	  SL_UNIT_BITS, 400000000000ULL, 4ULL << 30, SL_EXCEED_DROP },
+	{ "smallest", "    ceiling: { rate: 1bit, burst: 1522B }\n", false,
+	  SL_UNIT_BITS, 1, 1522, SL_EXCEED_DROP },
+	{ "just under 146 years", "    ceiling: { rate: 1pps, burst: 4611686017 }\n",
+	  false, SL_UNIT_PACKETS, 1, 4611686017ULL, SL_EXCEED_DROP },
+};
+
+START_TEST(test_ceilings)
+{
+	const struct ceiling_case *k = &ceiling_cases[_i];
+	const struct sl_class *c;
+	struct sl_policy *p;
+	char y[512];
+
+	snprintf(y, sizeof(y), H "%s", k->yaml);
+	p = load_ok(y);
+	c = &p->classes[0];
+	ck_assert_msg(c->has_ceiling, "%s", k->what);
+	ck_assert_int_eq(c->has_limit, k->has_limit);
+	ck_assert_int_eq(c->ceiling.unit, k->unit);
+	ck_assert_uint_eq(c->ceiling.rate, k->rate);
+	ck_assert_uint_eq(c->ceiling.burst, k->burst);
+	ck_assert_int_eq(c->exceed.action, k->action);
 	sl_policy_free(p);
 }
 END_TEST
@@ -1073,6 +1154,7 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, test_defaults_and_styles);
 	tcase_add_test(tc, test_aliases);
 	tcase_add_loop_test(tc, test_keys, 0, N(key_cases));
+	tcase_add_loop_test(tc, test_ceilings, 0, N(ceiling_cases));
 	tcase_add_loop_test(tc, test_protos, 0, N(proto_cases));
 	tcase_add_test(tc, test_sample_files);
 	suite_add_tcase(s, tc);

@@ -251,6 +251,9 @@ struct cls_model {
 	uint8_t action;
 	uint8_t dscp;		/* for A_MARK */
 	uint64_t passed, dropped, marked, monitored;
+	uint64_t ceil_rate;	/* tokens per second; 0: no ceiling */
+	uint64_t ceil_capacity;
+	bool ceil_bits;
 };
 
 struct stream {
@@ -438,6 +441,34 @@ static const struct cls_model empty_cls[] = {
 	{ "c", 100, 10, false, A_DROP, 0, 0, 0, 0, 0 },
 };
 
+/*
+ * Class ceilings. "login": four sources, each under its own limit (100
+ * pps, burst 10) at 1000 pps, 250 us out of step, for 1 s (1001 each,
+ * the last at 1.00075 s); the ceiling, 200 pps with a burst of 20,
+ * binds: the aggregate arrives every 250 us, far denser than a token
+ * (5 ms), so passed = floor(20 + 200 * T) for T = 1 s, the last time
+ * the credit reaches one token again: 220, and 4004 - 220 dropped.
+ * A source refused by its key leaves the token to the next packet.
+ * "big": one source held by its limit (10 + 100 * 1 = 110 of 1001),
+ * its ceiling far away. "all": a ceiling alone, 1 Mbit with a burst of
+ * 10000 B, two sources of 1000-byte frames alternating every 1 ms for
+ * 2 s: (80000 + 1e6 * 2) / 8000 = 260 pass, 1741 are marked.
+ */
+static const struct cls_model ceil_cls[] = {
+	{ "login", 100, 10, false, A_DROP, 0, 220, 3784, 0, 0, 200, 20, false },
+	{ "big", 100, 10, false, A_DROP, 0, 110, 891, 0, 0, 10000, 1000, false },
+	{ "all", 0, 0, false, A_MARK, 10, 260, 0, 1741, 0, 1000000, 80000, true },
+};
+static const struct stream ceil_st[] = {
+	{ UDP4("10.0.0.1", "192.0.2.1", 1, 4001), 0, 0, 0, MS, 1001 },
+	{ UDP4("10.0.0.2", "192.0.2.1", 1, 4001), 0, 1, 250 * US, MS, 1001 },
+	{ UDP4("10.0.0.3", "192.0.2.1", 1, 4001), 0, 2, 500 * US, MS, 1001 },
+	{ UDP4("10.0.0.4", "192.0.2.1", 1, 4001), 0, 3, 750 * US, MS, 1001 },
+	{ UDP4("10.0.1.1", "192.0.2.1", 1, 4002), 1, 0, 100 * US, MS, 1001 },
+	{ UDP4L("10.0.2.1", "192.0.2.1", 1, 4003, 1000), 2, 0, 0, 2 * MS, 1001 },
+	{ UDP4L("10.0.2.2", "192.0.2.1", 1, 4003, 1000), 2, 0, MS, 2 * MS, 1000 },
+};
+
 #define POLICY_HEAD(dflt)	"version: 1\ndefault: " dflt "\nclasses:\n"
 #define LIMIT(rate, burst)	"    limit: { key: src, rate: " rate ", burst: " burst " }\n"
 #define ONE_CLASS(limit) POLICY_HEAD("pass")				\
@@ -518,6 +549,22 @@ static const struct replay_case cases[] = {
 	  "    match: { proto: udp, dst: 192.0.2.0/24, dport: 3001 }\n",
 	  false, ARR(dflt_cls), ARR(dflt_st), 0, 50, 0, 7, 5,
 	  "{\"ip4_trunc\": 3, \"ip4_len\": 4}" },
+	{ "ceiling",
+	  POLICY_HEAD("pass")
+	  "  - name: login\n"
+	  "    match: { proto: udp, dport: 4001 }\n"
+	  "    limit: { key: src, rate: 100pps, burst: 10 }\n"
+	  "    ceiling: { rate: 200pps, burst: 20 }\n"
+	  "    exceed: drop\n"
+	  "  - name: big\n"
+	  "    match: { proto: udp, dport: 4002 }\n"
+	  "    limit: { key: src, rate: 100pps, burst: 10 }\n"
+	  "    ceiling: { rate: 10kpps, burst: 1000 }\n"
+	  "  - name: all\n"
+	  "    match: { proto: udp, dport: 4003 }\n"
+	  "    ceiling: { rate: 1Mbit, burst: 10000B }\n"
+	  "    exceed: { mark: af11 }\n",
+	  false, ARR(ceil_cls), ARR(ceil_st), 0, 0, 0, 0, 0, NULL },
 	{ "empty-capture", ONE_CLASS(LIMIT("100pps", "10")), false,
 	  ARR(empty_cls), NULL, 0, 0, 0, 0, 0, 0, NULL },
 };
@@ -602,25 +649,48 @@ static void packets_free(struct gen_pkt *v, uint32_t n)
 	free(v);
 }
 
-/* Accepts a class with a limit; whether a packet of cost conforms. */
-static bool model_conform(struct model_tb *b, const struct cls_model *m,
-			  uint64_t now, uint64_t cost)
+/* Accepts a bucket of rate and capacity; its credit brought to now. */
+static void model_refill(struct model_tb *b, uint64_t rate, uint64_t capacity,
+			 uint64_t now)
 {
-	u128 cap = (u128)m->capacity * NS, need = (u128)cost * NS;
+	u128 cap = (u128)capacity * NS;
 
 	if (!b->live) {
 		b->live = true;
 		b->credit = cap;
 		b->last = now;
 	} else if (now > b->last) {
-		b->credit += (u128)(now - b->last) * m->rate;
+		b->credit += (u128)(now - b->last) * rate;
 		if (b->credit > cap)
 			b->credit = cap;
 		b->last = now;
 	}
-	if (b->credit < need)
-		return false;
-	b->credit -= need;
+}
+
+/*
+ * Accepts a class and its key bucket and ceiling (a bucket for the whole
+ * class); whether a packet of len conforms to both. Neither is charged
+ * unless both have its tokens.
+ */
+static bool model_conform(struct model_tb *b, struct model_tb *ceil,
+			  const struct cls_model *m, uint64_t now, uint32_t len)
+{
+	u128 need = (u128)(m->bits ? len * 8ULL : 1) * NS;
+	u128 ceil_need = (u128)(m->ceil_bits ? len * 8ULL : 1) * NS;
+
+	if (m->rate != 0) {
+		model_refill(b, m->rate, m->capacity, now);
+		if (b->credit < need)
+			return false;
+	}
+	if (m->ceil_rate != 0) {
+		model_refill(ceil, m->ceil_rate, m->ceil_capacity, now);
+		if (ceil->credit < ceil_need)
+			return false;
+		ceil->credit -= ceil_need;
+	}
+	if (m->rate != 0)
+		b->credit -= need;
 	return true;
 }
 
@@ -634,9 +704,10 @@ static void count(struct counts *k, int cls, int o, uint32_t len)
 static void model_run(const struct replay_case *c, struct gen_pkt *v,
 		      uint32_t n, struct counts *k)
 {
-	struct model_tb tb[MAX_CLASSES][MAX_BUCKETS];
+	struct model_tb tb[MAX_CLASSES][MAX_BUCKETS], ceil[MAX_CLASSES];
 
 	memset(tb, 0, sizeof(tb));
+	memset(ceil, 0, sizeof(ceil));
 	memset(k, 0, sizeof(*k));
 	for (uint32_t i = 0; i < n; i++) {
 		const struct stream *st = &c->st[v[i].stream];
@@ -660,8 +731,8 @@ static void model_run(const struct replay_case *c, struct gen_pkt *v,
 			continue;
 		}
 		m = &c->cls[st->cls];
-		if (m->rate == 0 || model_conform(&tb[st->cls][st->bucket], m,
-						  v[i].ts, m->bits ? v[i].len * 8ULL : 1)) {
+		if (model_conform(&tb[st->cls][st->bucket], &ceil[st->cls], m,
+				  v[i].ts, v[i].len)) {
 			count(k, st->cls, O_PASSED, v[i].len);
 			v[i].forward = true;
 			continue;
@@ -1069,7 +1140,7 @@ START_TEST(test_counts)
 END_TEST
 
 /* Cases whose output depends most on order: batches, keys, rewrites. */
-static const char *const determinism_cases[] = { "keys", "actions", "10Mpps" };
+static const char *const determinism_cases[] = { "keys", "actions", "10Mpps", "ceiling" };
 
 static const struct replay_case *case_find(const char *name)
 {

@@ -154,6 +154,9 @@ static const struct {
 	{ "version: 1\nclasses:\n  - name: a\n    limit: { key: dst/128, rate: 400Gbit, burst: 4GB }\n", "limit: {key: dst, rate: 400Gbit, burst: 4GB}" },
 	{ "version: 1\nclasses:\n  - name: a\n    limit: { key: none, rate: 1.5Mpps, burst: 1 }\n    exceed: { mark: 46 }\n", "exceed: {mark: ef}" },
 	{ "version: 1\nclasses:\n  - name: a\n    limit: { key: flow, rate: 1000pps, burst: 1 }\n", "exceed: drop" },
+	{ "version: 1\nclasses:\n  - name: a\n    limit: { key: src, rate: 5pps, burst: 10 }\n    ceiling: { rate: 2kpps, burst: 2000 }\n", "ceiling: {rate: 2kpps, burst: 2000}" },
+	{ "version: 1\nclasses:\n  - name: a\n    ceiling: { rate: 10000kbit, burst: 65536B }\n", "ceiling: {rate: 10Mbit, burst: 64KB}" },
+	{ "version: 1\nclasses:\n  - name: a\n    ceiling: { rate: 1pps, burst: 1 }\n    exceed: monitor\n", "exceed: monitor" },
 };
 
 START_TEST(test_render_cases)
@@ -290,6 +293,19 @@ static void rnd_limit(struct sl_limit *l)
 	} while (sl_limit_check(l, err, sizeof(err)) != 0);
 }
 
+static void rnd_ceiling(struct sl_ceiling *c)
+{
+	struct sl_limit l;
+	char err[256];
+
+	do {
+		rnd_limit(&l);
+		c->unit = l.unit;
+		c->rate = l.rate;
+		c->burst = l.burst;
+	} while (sl_ceiling_check(c, err, sizeof(err)) != 0);
+}
+
 static const char name_chars[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-";
 
@@ -322,9 +338,13 @@ static struct sl_policy *rnd_policy(void)
 			snprintf(c->name, sizeof(c->name), "null");
 		rnd_match(&c->match);
 		c->has_limit = rnd() % 4 != 0;
-		if (!c->has_limit)
+		if (c->has_limit)
+			rnd_limit(&c->limit);
+		c->has_ceiling = rnd() % 3 == 0;
+		if (c->has_ceiling)
+			rnd_ceiling(&c->ceiling);
+		if (!c->has_limit && !c->has_ceiling)
 			continue;
-		rnd_limit(&c->limit);
 		c->exceed.action = (enum sl_exceed_action)(rnd() % 3);
 		if (c->exceed.action == SL_EXCEED_MARK)
 			c->exceed.dscp = (uint8_t)rnd_in(0, 63);
@@ -449,20 +469,27 @@ START_TEST(test_class_json)
 		"    match: { proto: tcp, dport: [80, 8000-8099], src: 10.0.0.0/8 }\n"
 		"    limit: { key: src/24, rate: 5pps, burst: 10 }\n"
 		"    exceed: { mark: cs1 }\n"
-		"  - name: free\n");
+		"  - name: free\n"
+		"  - name: capped\n"
+		"    ceiling: { rate: 10Mbit, burst: 64KB }\n");
 	json_t *c = sl_class_json(&p->classes[0], 0), *f = sl_class_json(&p->classes[1], 1);
+	json_t *g = sl_class_json(&p->classes[2], 2);
 	char *s = json_dumps(c, JSON_COMPACT | JSON_SORT_KEYS);
 
-	ck_assert_str_eq(s, "{\"exceed\":{\"mark\":\"cs1\"},\"index\":0,"
+	ck_assert_str_eq(s, "{\"ceiling\":null,\"exceed\":{\"mark\":\"cs1\"},\"index\":0,"
 			 "\"limit\":{\"burst\":\"10\",\"key\":\"src/24\",\"rate\":\"5pps\"},"
 			 "\"match\":{\"dport\":[\"80\",\"8000-8099\"],\"proto\":\"tcp\","
 			 "\"src\":[\"10.0.0.0/8\"]},\"name\":\"login\"}");
 	free(s);
 	s = json_dumps(f, JSON_COMPACT | JSON_SORT_KEYS);
-	ck_assert_str_eq(s, "{\"exceed\":null,\"index\":1,\"limit\":null,\"match\":{},\"name\":\"free\"}");
+	ck_assert_str_eq(s, "{\"ceiling\":null,\"exceed\":null,\"index\":1,\"limit\":null,\"match\":{},\"name\":\"free\"}");
+	free(s);
+	s = json_dumps(g, JSON_COMPACT | JSON_SORT_KEYS);
+	ck_assert_str_eq(s, "{\"ceiling\":{\"burst\":\"64KB\",\"rate\":\"10Mbit\"},\"exceed\":\"drop\",\"index\":2,\"limit\":null,\"match\":{},\"name\":\"capped\"}");
 	free(s);
 	json_decref(c);
 	json_decref(f);
+	json_decref(g);
 	sl_policy_free(p);
 }
 END_TEST
@@ -514,6 +541,15 @@ static const struct {
 	  "{\"added\":[\"b\"],\"changed\":[],\"default\":null,\"moved\":[],\"removed\":[]}" },
 	{ "removal moves nothing", V "classes:\n" CA CB CC, V "classes:\n" CA CC,
 	  "{\"added\":[],\"changed\":[],\"default\":null,\"moved\":[],\"removed\":[\"b\"]}" },
+	{ "ceiling added", V "classes:\n" CA,
+	  V "classes:\n" CA "    ceiling: { rate: 2000pps, burst: 2000 }\n",
+	  "{\"added\":[],\"changed\":[{\"fields\":[\"ceiling\"],\"name\":\"a\"}],\"default\":null,\"moved\":[],\"removed\":[]}" },
+	{ "ceiling rate and burst", V "classes:\n" CA "    ceiling: { rate: 2000pps, burst: 2000 }\n",
+	  V "classes:\n" CA "    ceiling: { rate: 2kpps, burst: 1000 }\n",
+	  "{\"added\":[],\"changed\":[{\"fields\":[\"ceiling.burst\"],\"name\":\"a\"}],\"default\":null,\"moved\":[],\"removed\":[]}" },
+	{ "ceiling alone: its exceed counts", V "classes:\n  - name: a\n    ceiling: { rate: 1Mbit, burst: 2KB }\n",
+	  V "classes:\n  - name: a\n    ceiling: { rate: 2Mbit, burst: 2KB }\n    exceed: monitor\n",
+	  "{\"added\":[],\"changed\":[{\"fields\":[\"ceiling.rate\",\"exceed\"],\"name\":\"a\"}],\"default\":null,\"moved\":[],\"removed\":[]}" },
 	{ "default only", V "default: drop\nclasses: []\n", V "classes: []\n",
 	  "{\"added\":[],\"changed\":[],\"default\":{\"from\":\"drop\",\"to\":\"pass\"},\"moved\":[],\"removed\":[]}" },
 };

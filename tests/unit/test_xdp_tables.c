@@ -535,6 +535,38 @@ START_TEST(test_degraded)
 }
 END_TEST
 
+/*
+ * Ceilings are the dataplane's: a class with one is listed degraded,
+ * keeping its per-key limit on XDP; one with only a ceiling passes all.
+ */
+START_TEST(test_degraded_ceiling)
+{
+	static const struct mspec ms[] = { { 0 }, { 0 }, { 0 } };
+	struct hpolicy hp;
+	struct sl_xdp_tables *t;
+
+	mpolicy(&hp, ms, 3);
+	hp.cls[0].has_limit = true;
+	hp.cls[0].limit = (struct sl_limit){ SL_KEY_SRC, 128, SL_UNIT_PACKETS, 10, 10 };
+	hp.cls[0].has_ceiling = true;
+	hp.cls[0].ceiling = (struct sl_ceiling){ SL_UNIT_PACKETS, 2000, 2000 };
+	hp.cls[1].has_ceiling = true;
+	hp.cls[1].ceiling = (struct sl_ceiling){ SL_UNIT_BITS, 1000000, 2000 };
+	hp.cls[1].exceed.action = SL_EXCEED_MONITOR;
+	t = must_build(&hp.p);
+	ck_assert_uint_eq(t->n_degraded, 2);
+	ck_assert_uint_eq(t->degraded[0].class_idx, 0);
+	ck_assert_str_eq(t->degraded[0].why, "ceiling is enforced by the dataplane only: on XDP only the per-key limit applies");
+	ck_assert_uint_eq(t->degraded[1].class_idx, 1);
+	ck_assert_ptr_nonnull(strstr(t->degraded[1].why, "ceiling is enforced by the dataplane only"));
+	/* The limit stays on XDP; the ceiling-only class has none there. */
+	ck_assert_uint_eq(t->cls[0].has_limit, 1);
+	ck_assert_uint_eq(t->cls[0].tb.rate, 10);
+	ck_assert_uint_eq(t->cls[1].has_limit, 0);
+	sl_xdp_tables_free(t);
+}
+END_TEST
+
 /* n classes, class i matching dport i. */
 static void dport_policy(struct sl_policy *p, uint32_t n)
 {
@@ -1189,6 +1221,7 @@ static Suite *xdp_tables_suite(void)
 	tcase_add_test(tc, test_layout);
 	tcase_add_test(tc, test_runs_expand);
 	tcase_add_test(tc, test_degraded);
+	tcase_add_test(tc, test_degraded_ceiling);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("records");
