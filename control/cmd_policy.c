@@ -28,7 +28,8 @@ static int policy_check(struct cli_ctx *ctx, int argc, char **argv)
 			"file", argv[0], "classes", (int)p->n_classes,
 			"default", p->default_action == SL_DEFAULT_DROP ? "drop" : "pass"));
 	else
-		printf("%s: valid, %u classes, default %s\n", argv[0], p->n_classes,
+		printf("%s: valid, %u class%s, default %s\n", argv[0], p->n_classes,
+		       p->n_classes == 1 ? "" : "es",
 		       p->default_action == SL_DEFAULT_DROP ? "drop" : "pass");
 	sl_policy_free(p);
 	return CLI_OK;
