@@ -53,6 +53,7 @@ extern const char *const sl_outcome_names[SL_OUT__COUNT];
 /* Verdict per packet for the caller. */
 #define SL_VERDICT_FORWARD	0
 #define SL_VERDICT_DROP		1
+#define SL_VERDICT_DELAY	2	/* forward at sl_pkt.depart_ns (shape) */
 
 struct sl_counters {
 	uint64_t packets[SL_OUT__COUNT];
@@ -72,6 +73,7 @@ struct sl_class_rt {
 	uint8_t bits;		/* 1: cost is frame bits; 0: cost is 1 packet */
 	uint8_t action;		/* enum sl_exceed_action */
 	uint8_t mark_dscp;
+	uint64_t shape_ns;	/* SL_EXCEED_SHAPE: the longest wait */
 };
 
 struct sl_ruleset {
@@ -120,6 +122,7 @@ struct sl_pkt {
 	uint8_t *data;		/* frame start */
 	uint32_t len;		/* bytes readable at data */
 	uint32_t wire_len;	/* frame length metered (>= len for segmented) */
+	uint64_t depart_ns;	/* out, for SL_VERDICT_DELAY: when it may leave */
 };
 
 /* Counters of one engine; readers on other threads see torn-free u64s. */
@@ -130,6 +133,7 @@ struct sl_engine_stats {
 	uint64_t non_ip;		/* forwarded untouched */
 	uint64_t non_ip_bytes;
 	uint64_t overflow;		/* metered by a class's overflow bucket */
+	uint64_t shape_full;		/* shaping drops for want of shape_room */
 };
 
 struct sl_engine {
@@ -140,6 +144,13 @@ struct sl_engine {
 	struct sl_topk *topk;		/* heaviest bucket keys by offered rate */
 	struct sl_engine_stats st;
 	int socket_id;
+	/*
+	 * How many more packets the caller can hold for shaping: set it
+	 * before sl_engine_run(), which counts it down for every packet it
+	 * delays. At 0, a shaping class passes what conforms now and drops
+	 * the rest (counted in st.shape_full when it could have waited).
+	 */
+	uint32_t shape_room;
 };
 
 /*
@@ -159,7 +170,10 @@ void sl_engine_slot_reset(struct sl_engine *e, uint32_t slot);
 /*
  * Police n (<= SL_ENGINE_BURST_MAX) packets arriving at now_ns under
  * ruleset rs (the same one for the whole burst). verdict[i] says
- * whether to forward pkts[i]; marked packets have been rewritten in place.
+ * whether to forward pkts[i]; marked packets have been rewritten in
+ * place. SL_VERDICT_DELAY: hold pkts[i] and forward it at (not before)
+ * pkts[i].depart_ns, which is at most the class's shape delay away;
+ * such packets are counted delayed now, and each took one shape_room.
  */
 void sl_engine_run(struct sl_engine *e, const struct sl_ruleset *rs,
 		   struct sl_pkt *pkts, uint16_t n, uint64_t now_ns,
