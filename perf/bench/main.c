@@ -598,6 +598,7 @@ static int bench(const struct bench_cfg *cfg)
 	dp.cfg.flows = cfg->table;
 	dp.cfg.rx_desc = 1024;
 	dp.cfg.tx_desc = 1024;
+	dp.cfg.shape_queue = DP_SHAPE_QUEUE_DEFAULT;
 	dp.n_queues = 1;
 	dp_clock_init(&dp.clock);
 	dp.rs = ruleset_build(cfg);
