@@ -61,6 +61,7 @@ struct dp_worker {
 	uint64_t busy_cycles;		/* polls that found packets */
 	uint64_t total_cycles;
 	uint64_t polls;			/* loop count: the heartbeat of this worker */
+	uint64_t max_poll_gap;		/* TSC cycles, the most between two polls */
 } __rte_cache_aligned;
 
 struct dp_port {

@@ -180,11 +180,13 @@ json_t *dp_stats_json(const struct dp *d)
 	/* Cycles as counted; sluiced turns two samples into a busy ratio. */
 	lcores = json_array();
 	for (unsigned int i = 0; i < d->n_workers; i++)
-		json_array_append_new(lcores, json_pack("{s:i,s:I,s:I,s:I}",
+		json_array_append_new(lcores, json_pack("{s:i,s:I,s:I,s:I,s:I}",
 			"lcore", (int)d->workers[i]->lcore_id,
 			"busy_cycles", (json_int_t)d->workers[i]->busy_cycles,
 			"total_cycles", (json_int_t)d->workers[i]->total_cycles,
-			"polls", (json_int_t)d->workers[i]->polls));
+			"polls", (json_int_t)d->workers[i]->polls,
+			"max_poll_gap_ns", (json_int_t)dp_cycles_ns(&d->clock,
+				d->workers[i]->max_poll_gap)));
 	json_object_set_new(root, "lcores", lcores);
 	return root;
 }

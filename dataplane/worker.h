@@ -112,11 +112,16 @@ static __rte_always_inline void
 dp_worker_loop(struct dp *d, struct dp_worker *w, bool police)
 {
 	const uint64_t drain_tsc = rte_get_tsc_hz() / 1000000 * DP_TX_DRAIN_US;
-	uint64_t last_drain = rte_get_tsc_cycles();
+	uint64_t last_drain = rte_get_tsc_cycles(), last_poll = last_drain;
 	struct rte_mbuf *mb[DP_BURST];
 
 	while (likely(!d->quit)) {
 		uint64_t t0 = rte_get_tsc_cycles();
+
+		/* The longest time between polls: how long the lcore was away. */
+		if (unlikely(t0 - last_poll > w->max_poll_gap))
+			w->max_poll_gap = t0 - last_poll;
+		last_poll = t0;
 		uint64_t now_ns = dp_clock_ns(&d->clock);
 		/* One ruleset for the whole poll; released at the quiescent state below. */
 		const struct sl_ruleset *rs = __atomic_load_n(&d->active, __ATOMIC_ACQUIRE);
