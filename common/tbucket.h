@@ -245,9 +245,12 @@ SL_TB_INLINE int sl_tb_schedule(struct sl_tb *b, const struct sl_tb_profile *p,
 
 	/* After this, last_ns >= now_ns: it is where the queue ends. */
 	sl_tb_refill(b, p, now_ns);
-	w = sl_tb_wait_ns(b, p, cost);
 	ahead = b->last_ns - now_ns;
-	if (w == SL_TB_NEVER || w > max_wait || ahead > max_wait - w ||
+	/* A queue longer than max_wait already: spare the divisions. */
+	if (ahead > max_wait)
+		return 0;
+	w = sl_tb_wait_ns(b, p, cost);
+	if (w == SL_TB_NEVER || w > max_wait - ahead ||
 	    w > SL_TB_NEVER - b->last_ns)
 		return 0;
 	*depart_ns = b->last_ns + w;
