@@ -62,6 +62,7 @@ struct dp_worker {
 	uint64_t total_cycles;
 	uint64_t polls;			/* loop count: the heartbeat of this worker */
 	uint64_t max_poll_gap;		/* TSC cycles, the most between two polls */
+	uint64_t shape_drained;		/* delayed packets sent after the stop */
 } __rte_cache_aligned;
 
 struct dp_port {

@@ -3,6 +3,7 @@
  * Worker set-up and teardown, and the entry point of a worker lcore;
  * the loop itself is in worker.h.
  */
+#include <inttypes.h>
 #include <stdio.h>
 
 #include <rte_ethdev.h>
@@ -90,6 +91,7 @@ int dp_worker_main(void *arg)
 	dp_worker_loop(&dp, w, true);
 	rte_rcu_qsbr_thread_offline(dp.qs, w->rcu_id);
 	rte_rcu_qsbr_thread_unregister(dp.qs, w->rcu_id);
-	WORKER_LOG(INFO, "lcore %u stopped", w->lcore_id);
+	WORKER_LOG(INFO, "lcore %u stopped; %" PRIu64 " delayed packets sent when due after the stop",
+		   w->lcore_id, w->shape_drained);
 	return 0;
 }

@@ -104,6 +104,19 @@ dp_worker_burst(struct dp *d, struct dp_worker *w, const struct sl_ruleset *rs,
 	}
 }
 
+/* Accepts a worker and the TSC of its last poll; notes the gap to now. */
+static __rte_always_inline uint64_t
+dp_worker_poll_gap(struct dp_worker *w, uint64_t *last_poll)
+{
+	uint64_t t = rte_get_tsc_cycles();
+
+	/* The longest time between polls: how long the lcore was away. */
+	if (unlikely(t - *last_poll > w->max_poll_gap))
+		w->max_poll_gap = t - *last_poll;
+	*last_poll = t;
+	return t;
+}
+
 /*
  * Accepts a worker of d, registered and online in d->qs; polls d's
  * ports until d->quit, reporting a quiescent state after every poll.
@@ -116,12 +129,7 @@ dp_worker_loop(struct dp *d, struct dp_worker *w, bool police)
 	struct rte_mbuf *mb[DP_BURST];
 
 	while (likely(!d->quit)) {
-		uint64_t t0 = rte_get_tsc_cycles();
-
-		/* The longest time between polls: how long the lcore was away. */
-		if (unlikely(t0 - last_poll > w->max_poll_gap))
-			w->max_poll_gap = t0 - last_poll;
-		last_poll = t0;
+		uint64_t t0 = dp_worker_poll_gap(w, &last_poll);
 		uint64_t now_ns = dp_clock_ns(&d->clock);
 		/* One ruleset for the whole poll; released at the quiescent state below. */
 		const struct sl_ruleset *rs = __atomic_load_n(&d->active, __ATOMIC_ACQUIRE);
@@ -156,7 +164,8 @@ dp_worker_loop(struct dp *d, struct dp_worker *w, bool police)
 	 * delay; rx has stopped, so nothing joins the queue meanwhile.
 	 */
 	while (w->shaper->n > 0) {
-		dp_worker_shape_release(d, w, dp_clock_ns(&d->clock));
+		dp_worker_poll_gap(w, &last_poll);
+		w->shape_drained += dp_worker_shape_release(d, w, dp_clock_ns(&d->clock));
 		rte_rcu_qsbr_quiescent(d->qs, w->rcu_id);
 		rte_pause();
 	}
