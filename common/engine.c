@@ -40,6 +40,7 @@ static int class_rt_build(const struct sl_class *c, struct sl_class_rt *rt,
 			return -EINVAL;
 		}
 	}
+	rt->shape_ns = c->exceed.shape_ns;
 	if (!c->has_limit)
 		return 0;
 	rt->has_limit = 1;
@@ -621,6 +622,49 @@ static inline uint8_t exceed(struct sl_counters *c, const struct sl_class_rt *rt
 	}
 }
 
+/*
+ * Meter a packet of a shaping class: it passes if it conforms now and
+ * nothing of its bucket waits; it waits if it conforms within the
+ * class's delay behind what already waits and the caller has room for
+ * it; else it is dropped, with its bucket untouched.
+ */
+static inline uint8_t shape(struct sl_engine *e, const struct sl_class_rt *rt,
+			    struct sl_tb *b, struct sl_pkt *p, uint64_t now_ns)
+{
+	struct sl_counters *c = &e->cls[rt->slot];
+	uint64_t max_wait = likely(e->shape_room > 0) ? rt->shape_ns : 0;
+	uint64_t cost = rt->bits ? (uint64_t)p->wire_len * 8 : 1;
+	struct sl_tb probe = *b;
+	__u64 depart;
+
+	/*
+	 * A ceiling polices a shaping class at arrival: a packet the key's
+	 * bucket would schedule is held only if the ceiling takes it now,
+	 * and neither is charged for one that is dropped (decision 0009).
+	 */
+	if (sl_tb_schedule(&probe, &rt->tb, now_ns, cost, max_wait, &depart) &&
+	    (!rt->has_ceiling || ceiling_take(e, rt, p->wire_len, now_ns))) {
+		*b = probe;
+		p->depart_ns = depart;
+		if (depart == now_ns) {
+			count(c, SL_OUT_PASSED, p->wire_len);
+			return SL_VERDICT_FORWARD;
+		}
+		e->shape_room--;
+		count(c, SL_OUT_DELAYED, p->wire_len);
+		return SL_VERDICT_DELAY;
+	}
+	/* Without room, tell a full queue from a wait beyond the delay. */
+	if (max_wait == 0) {
+		probe = *b;
+		if (sl_tb_schedule(&probe, &rt->tb, now_ns, cost, rt->shape_ns,
+				   &depart))
+			e->st.shape_full++;
+	}
+	count(c, SL_OUT_DROPPED, p->wire_len);
+	return SL_VERDICT_DROP;
+}
+
 void sl_engine_run(struct sl_engine *e, const struct sl_ruleset *rs,
 		   struct sl_pkt *pkts, uint16_t n, uint64_t now_ns,
 		   uint8_t *verdict)
@@ -709,7 +753,10 @@ void sl_engine_run(struct sl_engine *e, const struct sl_ruleset *rs,
 		/* Offered, so before the verdict: dropped packets count too. */
 		sl_topk_offer(e->topk, &keys[k], pkts[i].wire_len);
 
-		if (meter(e, rt, b, pkts[i].wire_len, now_ns)) {
+		/* Shaping meters in the queue's order, not only against now. */
+		if (rt->action == SL_EXCEED_SHAPE) {
+			verdict[i] = shape(e, rt, b, &pkts[i], now_ns);
+		} else if (meter(e, rt, b, pkts[i].wire_len, now_ns)) {
 			verdict[i] = SL_VERDICT_FORWARD;
 			count(&e->cls[rt->slot], SL_OUT_PASSED, pkts[i].wire_len);
 		} else {

@@ -60,6 +60,7 @@ extern const char *const sl_outcome_names[SL_OUT__COUNT];
 /* Verdict per packet for the caller. */
 #define SL_VERDICT_FORWARD	0
 #define SL_VERDICT_DROP		1
+#define SL_VERDICT_DELAY	2	/* forward at sl_pkt.depart_ns (shape) */
 
 struct sl_counters {
 	uint64_t packets[SL_OUT__COUNT];
@@ -82,6 +83,7 @@ struct sl_class_rt {
 	uint8_t has_ceiling;
 	uint8_t ceil_bits;	/* the ceiling's cost: 1: frame bits; 0: 1 packet */
 	struct sl_ceil_profile ceil;
+	uint64_t shape_ns;	/* SL_EXCEED_SHAPE: the longest wait */
 };
 
 struct sl_ruleset {
@@ -138,6 +140,7 @@ struct sl_pkt {
 	uint8_t *data;		/* frame start */
 	uint32_t len;		/* bytes readable at data */
 	uint32_t wire_len;	/* frame length metered (>= len for segmented) */
+	uint64_t depart_ns;	/* out, for SL_VERDICT_DELAY: when it may leave */
 };
 
 /* Counters of one engine; readers on other threads see torn-free u64s. */
@@ -150,6 +153,7 @@ struct sl_engine_stats {
 	uint64_t overflow;		/* metered by a class's overflow bucket */
 	uint64_t payload_scanned;	/* payloads scanned for patterns */
 	uint64_t payload_errors;	/* scans that failed: no match taken */
+	uint64_t shape_full;		/* shaping drops for want of shape_room */
 };
 
 struct sl_engine {
@@ -164,6 +168,13 @@ struct sl_engine {
 	struct sl_ceil *ceil_own;	/* ceil unless shared; freed with the engine */
 	struct sl_ceil_lcore *ceil_part; /* per slot: this engine's part of ceil[] */
 	uint64_t ceil_now;		/* the latest clock seen: ceilings never step back */
+	/*
+	 * How many more packets the caller can hold for shaping: set it
+	 * before sl_engine_run(), which counts it down for every packet it
+	 * delays. At 0, a shaping class passes what conforms now and drops
+	 * the rest (counted in st.shape_full when it could have waited).
+	 */
+	uint32_t shape_room;
 };
 
 /*
@@ -207,7 +218,10 @@ void sl_engine_share_ceilings(struct sl_engine *e, struct sl_ceil *c);
 /*
  * Police n (<= SL_ENGINE_BURST_MAX) packets arriving at now_ns under
  * ruleset rs (the same one for the whole burst). verdict[i] says
- * whether to forward pkts[i]; marked packets have been rewritten in place.
+ * whether to forward pkts[i]; marked packets have been rewritten in
+ * place. SL_VERDICT_DELAY: hold pkts[i] and forward it at (not before)
+ * pkts[i].depart_ns, which is at most the class's shape delay away;
+ * such packets are counted delayed now, and each took one shape_room.
  * Payload scans use the scratch of the calling lcore (rte_lcore_id());
  * threads that are not EAL lcores share one, so at most one of them
  * may run an engine at a time.

@@ -392,6 +392,89 @@ too_big:
 	return -EINVAL;
 }
 
+/* Delay units: powers of ten of the nanosecond, as for rates. */
+static const struct {
+	const char *name;
+	unsigned int exp10;
+} sl_delay_units[] = {
+	{ "ns", 0 }, { "us", 3 }, { "ms", 6 }, { "s", 9 },
+};
+
+#define SL_N_DELAY_UNITS (sizeof(sl_delay_units) / sizeof(sl_delay_units[0]))
+
+/* Any string; see policy.h. */
+int sl_delay_parse(const char *s, uint64_t *ns, char *err, size_t errlen)
+{
+	char buf[SL_VALUE_MAX];
+	const char *p, *fp = NULL, *u;
+	size_t ni, nf = 0, i;
+	uint64_t whole, frac = 0, scale = 1;
+	unsigned int k;
+
+	if (sl_trim_copy(s, buf, sizeof(buf), err, errlen) != 0)
+		return -EINVAL;
+	p = buf;
+	while (isdigit((unsigned char)*p))
+		p++;
+	ni = (size_t)(p - buf);
+	if (*p == '.') {
+		fp = ++p;
+		while (isdigit((unsigned char)*p))
+			p++;
+		nf = (size_t)(p - fp);
+	}
+	u = p;
+	while (*u == ' ')
+		u++;
+	if (ni == 0) {
+		snprintf(err, errlen, "'%s' is not a delay (expected a number and a unit: ns, us, ms or s)",
+			 buf);
+		return -EINVAL;
+	}
+	if (*u == '\0') {
+		snprintf(err, errlen, "%s has no unit (expected ns, us, ms or s)",
+			 buf);
+		return -EINVAL;
+	}
+	for (i = 0; i < SL_N_DELAY_UNITS; i++)
+		if (strcasecmp(u, sl_delay_units[i].name) == 0)
+			break;
+	if (i == SL_N_DELAY_UNITS) {
+		snprintf(err, errlen, "unknown unit '%s' in %s (expected ns, us, ms or s)",
+			 u, buf);
+		return -EINVAL;
+	}
+	for (k = sl_delay_units[i].exp10; k > 0; k--)
+		scale *= 10;
+	while (nf > 0 && fp[nf - 1] == '0')
+		nf--;
+	if (nf > sl_delay_units[i].exp10) {
+		snprintf(err, errlen, "%s is not a whole number of nanoseconds", buf);
+		return -EINVAL;
+	}
+	if (sl_parse_uint(buf, ni, SL_SHAPE_DELAY_MAX_NS, &whole) != 0 ||
+	    whole > SL_SHAPE_DELAY_MAX_NS / scale)
+		goto too_long;
+	if (nf > 0) {
+		sl_parse_uint(fp, nf, UINT64_MAX, &frac);
+		for (k = (unsigned int)nf; k < sl_delay_units[i].exp10; k++)
+			frac *= 10;
+	}
+	*ns = whole * scale + frac;
+	if (*ns > SL_SHAPE_DELAY_MAX_NS)
+		goto too_long;
+	if (*ns == 0) {
+		snprintf(err, errlen, "%s is zero (a packet that may not wait is dropped: write exceed: drop)",
+			 buf);
+		return -EINVAL;
+	}
+	return 0;
+too_long:
+	snprintf(err, errlen, "%s is above the maximum 1s (the dataplane's shaping queue spans 1s)",
+		 buf);
+	return -EINVAL;
+}
+
 /* Any limit; the ranges sl_tb_profile_init accepts, plus one whole frame. */
 int sl_limit_check(const struct sl_limit *l, char *err, size_t errlen)
 {

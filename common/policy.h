@@ -22,6 +22,13 @@
 #define SL_DIAG_MSG_MAX		256
 #define SL_DIAGS_MAX		32	/* errors kept; later ones are counted */
 
+/*
+ * Longest shape DELAY: the dataplane's timing wheel (dataplane/shaper.h)
+ * spans a little more, and a queue of a second is already more than a
+ * request can sensibly wait at a gateway.
+ */
+#define SL_SHAPE_DELAY_MAX_NS	1000000000ULL
+
 /* Smallest byte burst: one maximum-size frame with two VLAN tags. */
 #define SL_BURST_BYTES_MIN	1522
 
@@ -152,7 +159,7 @@ enum sl_exceed_action {
 	SL_EXCEED_DROP = 0,
 	SL_EXCEED_MONITOR,	/* count, forward unchanged */
 	SL_EXCEED_MARK,		/* rewrite DSCP, forward */
-	SL_EXCEED_SHAPE,	/* delay up to shape_ns, later versions */
+	SL_EXCEED_SHAPE,	/* delay up to shape_ns, drop beyond */
 };
 
 struct sl_exceed {
@@ -224,6 +231,11 @@ int sl_rate_parse(const char *s, uint64_t *rate, enum sl_rate_unit *unit,
  */
 int sl_burst_parse(const char *s, uint64_t *burst, enum sl_rate_unit *unit,
 		   char *err, size_t errlen);
+/*
+ * "50ms", "1.5ms", "200us", "1s": a delay in ns (units ns, us, ms, s, any
+ * case), exact, from 1 ns to SL_SHAPE_DELAY_MAX_NS.
+ */
+int sl_delay_parse(const char *s, uint64_t *ns, char *err, size_t errlen);
 /* Whether rate and burst of l are in range for the token bucket. */
 int sl_limit_check(const struct sl_limit *l, char *err, size_t errlen);
 /* Whether rate and burst of c are in range for the ceiling (ceiling.h). */

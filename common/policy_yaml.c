@@ -724,15 +724,6 @@ static void sl_f_payload(struct sl_ld *ld, void *obj, const char *name,
 	m->fields |= SL_M_PAYLOAD;
 }
 
-/* For fields of later language versions: known, so not "unknown field". */
-static void sl_f_unsupported(struct sl_ld *ld, void *obj, const char *name,
-			     struct sl_srcpos key)
-{
-	(void)obj;
-	sl_err(ld, key, "%s: not supported in this version", name);
-	sl_skip(ld);
-}
-
 enum {
 	SL_MF_SPORT = 3, SL_MF_DPORT = 4, SL_MF_TCP_FLAGS = 5, SL_MF_PAYLOAD = 8,
 };
@@ -1023,9 +1014,27 @@ static void sl_f_mark(struct sl_ld *ld, void *obj, const char *name,
 	e->action = SL_EXCEED_MARK;
 }
 
+/* shape: the longest exceeding packets may wait (sl_delay_parse). */
+static void sl_f_shape(struct sl_ld *ld, void *obj, const char *name,
+		       struct sl_srcpos key)
+{
+	struct sl_exceed *e = obj;
+	char err[SL_ERR_MAX];
+	const char *s = sl_scalar(ld, name);
+
+	(void)key;
+	if (s == NULL)
+		return;
+	if (sl_delay_parse(s, &e->shape_ns, err, sizeof(err)) != 0) {
+		sl_err(ld, sl_here(ld), "shape: %s", err);
+		return;
+	}
+	e->action = SL_EXCEED_SHAPE;
+}
+
 static const struct sl_field sl_exceed_fields[] = {
 	{ "mark", sl_f_mark },
-	{ "shape", sl_f_unsupported },
+	{ "shape", sl_f_shape },
 };
 
 /* exceed: drop, monitor, or a mapping with one action. */

@@ -222,4 +222,42 @@ SL_TB_INLINE __u64 sl_tb_wait_ns(const struct sl_tb *b,
 	return s * SL_TB_NS_PER_S + part_ns;
 }
 
+/*
+ * Accepts any now_ns, cost and max_wait; schedules one packet for
+ * shaping. Returns 1 with *depart_ns, the first instant its cost is
+ * available behind every packet scheduled before it (now_ns if it
+ * conforms now), and its tokens taken; or 0, with the bucket's credit
+ * untouched, when that instant is more than max_wait after now_ns (or
+ * never, or past the clock's end).
+ *
+ * A packet that must wait until T takes the tokens of T: the bucket's
+ * clock moves to T with what is left, and since a bucket earns nothing
+ * while now_ns < last_ns, the next packet of the bucket queues behind
+ * it. So a queue of any length costs no state beyond struct sl_tb, the
+ * departures of one bucket are in arrival order, and its long-run output
+ * is exactly rate * time + burst, as for policing.
+ */
+SL_TB_INLINE int sl_tb_schedule(struct sl_tb *b, const struct sl_tb_profile *p,
+				__u64 now_ns, __u64 cost, __u64 max_wait,
+				__u64 *depart_ns)
+{
+	__u64 w, ahead;
+
+	/* After this, last_ns >= now_ns: it is where the queue ends. */
+	sl_tb_refill(b, p, now_ns);
+	ahead = b->last_ns - now_ns;
+	/* A queue longer than max_wait already: spare the divisions. */
+	if (ahead > max_wait)
+		return 0;
+	w = sl_tb_wait_ns(b, p, cost);
+	if (w == SL_TB_NEVER || w > max_wait - ahead ||
+	    w > SL_TB_NEVER - b->last_ns)
+		return 0;
+	*depart_ns = b->last_ns + w;
+	/* The wait makes cost available at *depart_ns: none is missing. */
+	sl_tb_refill(b, p, *depart_ns);
+	b->tokens -= cost;
+	return 1;
+}
+
 #endif /* SLUICE_TBUCKET_H */

@@ -4,7 +4,8 @@
  *
  * Runs a capture through the dataplane's own engine, with the capture's
  * timestamps as the clock, and reports what each class would have done.
- * Forwarded packets (marked ones rewritten) go to OUT.pcap. Offline and
+ * Forwarded packets (marked ones rewritten) go to OUT.pcap, delayed ones
+ * (shape) at their departure, so OUT.pcap is in time order. Offline and
  * deterministic: the same capture and policy give the same output.
  */
 #include <errno.h>
@@ -28,6 +29,17 @@
 #define REPLAY_SNAP		65535
 /* Flow slots examined for idle keys after each batch, as the dataplane does. */
 #define REPLAY_EXPIRE_BUDGET	64
+/* Packets held for shaping: sluice-dp's default --shape-queue per worker. */
+#define REPLAY_SHAPE_QUEUE	8192
+#define REPLAY_SHAPE_QUEUE_MAX	(1u << 20)
+
+/* A packet shaping delayed: a copy, stamped with its departure. */
+struct held {
+	uint64_t depart_ns;
+	uint64_t seq;		/* order of delaying: FIFO among equal departures */
+	struct pcap_pkthdr hdr;
+	uint8_t *data;
+};
 
 struct replay {
 	struct sl_engine *eng;
@@ -38,6 +50,11 @@ struct replay {
 	uint64_t forwarded;
 	uint64_t snapped;	/* captured shorter than on the wire */
 	uint64_t first_ns, last_ns;
+	/* Delayed packets: a min-heap on (depart_ns, seq) of at most held_cap. */
+	struct held *held;
+	uint32_t n_held, held_cap, held_high;
+	uint64_t held_seq;
+	uint64_t delayed_out;	/* written at their departure */
 	/* One batch: packets that share a timestamp. */
 	uint16_t n;
 	uint64_t batch_ns;
@@ -77,6 +94,93 @@ static int offline_eal_init(void)
 	return 0;
 }
 
+/* Whether heap entry a leaves before b. */
+static bool held_before(const struct held *a, const struct held *b)
+{
+	return a->depart_ns < b->depart_ns ||
+	       (a->depart_ns == b->depart_ns && a->seq < b->seq);
+}
+
+/* Accepts a heap with room; adds h. */
+static void held_push(struct replay *r, const struct held *h)
+{
+	uint32_t i = r->n_held++;
+
+	while (i > 0 && held_before(h, &r->held[(i - 1) / 2])) {
+		r->held[i] = r->held[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	r->held[i] = *h;
+	if (r->n_held > r->held_high)
+		r->held_high = r->n_held;
+}
+
+/* Accepts a non-empty heap; removes its first entry into *out. */
+static void held_pop(struct replay *r, struct held *out)
+{
+	struct held last = r->held[--r->n_held];
+	uint32_t i = 0;
+
+	*out = r->held[0];
+	for (;;) {
+		uint32_t c = 2 * i + 1;
+
+		if (c >= r->n_held)
+			break;
+		if (c + 1 < r->n_held && held_before(&r->held[c + 1], &r->held[c]))
+			c++;
+		if (!held_before(&r->held[c], &last))
+			break;
+		r->held[i] = r->held[c];
+		i = c;
+	}
+	if (r->n_held > 0)
+		r->held[i] = last;
+}
+
+/* Write out every delayed packet due by now_ns, in departure order. */
+static void held_release(struct replay *r, uint64_t now_ns)
+{
+	struct held h;
+
+	while (r->n_held > 0 && r->held[0].depart_ns <= now_ns) {
+		held_pop(r, &h);
+		r->forwarded++;
+		r->delayed_out++;
+		if (r->out != NULL)
+			pcap_dump((u_char *)r->out, &h.hdr, h.data);
+		free(h.data);
+	}
+}
+
+/*
+ * Accepts packet i of the batch, delayed to depart_ns; keeps a copy
+ * stamped with that time. The engine delayed it only with room, so the
+ * heap has it; a failed copy is written out at once rather than lost.
+ */
+static void held_add(struct replay *r, uint16_t i, uint64_t depart_ns)
+{
+	struct held h = {
+		.depart_ns = depart_ns,
+		.seq = r->held_seq++,
+		.hdr = r->hdr[i],
+		.data = malloc(r->hdr[i].caplen ? r->hdr[i].caplen : 1),
+	};
+
+	h.hdr.ts.tv_sec = (time_t)(depart_ns / 1000000000ULL);
+	h.hdr.ts.tv_usec = (suseconds_t)(depart_ns % 1000000000ULL);	/* ns */
+	if (h.data == NULL || r->n_held == r->held_cap) {
+		free(h.data);
+		r->forwarded++;
+		r->delayed_out++;
+		if (r->out != NULL)
+			pcap_dump((u_char *)r->out, &r->hdr[i], r->buf[i]);
+		return;
+	}
+	memcpy(h.data, r->buf[i], r->hdr[i].caplen);
+	held_push(r, &h);
+}
+
 /*
  * Police the batch and write out what is forwarded. Idle keys are then
  * expired at the batch's time, as a dataplane worker does between
@@ -89,8 +193,13 @@ static void replay_flush(struct replay *r)
 
 	if (r->n == 0)
 		return;
+	/* What shaping delayed until now leaves before this batch arrives. */
+	held_release(r, r->batch_ns);
+	r->eng->shape_room = r->held_cap - r->n_held;
 	sl_engine_run(r->eng, r->rs, r->pkts, r->n, r->batch_ns, verdict);
 	for (uint16_t i = 0; i < r->n; i++) {
+		if (verdict[i] == SL_VERDICT_DELAY)
+			held_add(r, i, r->pkts[i].depart_ns);
 		if (verdict[i] != SL_VERDICT_FORWARD)
 			continue;
 		r->forwarded++;
@@ -152,6 +261,8 @@ static int replay_file(struct cli_ctx *ctx, struct replay *r, pcap_t *in)
 		replay_queue(r, h, data);
 	}
 	replay_flush(r);
+	/* The capture is over; the queue empties at its departures. */
+	held_release(r, UINT64_MAX);
 	if (rc == -1)
 		return cli_error(ctx, CLI_FAIL, "reading the capture: %s", pcap_geterr(in));
 	return CLI_OK;
@@ -174,12 +285,17 @@ static void replay_report(struct cli_ctx *ctx, const struct replay *r,
 	if (ctx->json) {
 		json_t *j = report_json(rs->policy, cls, &e->st);
 
-		json_object_set_new(j, "replay", json_pack("{s:I,s:I,s:I,s:I,s:f}",
+		json_object_set_new(j, "replay", json_pack("{s:I,s:I,s:I,s:I,s:f,s:{s:I,s:I,s:I,s:I}}",
 			"packets", (json_int_t)r->packets,
 			"forwarded", (json_int_t)r->forwarded,
 			"snapped", (json_int_t)r->snapped,
 			"duration_ns", (json_int_t)ns,
-			"duration_s", secs));
+			"duration_s", secs,
+			"shape_queue",
+			"capacity", (json_int_t)r->held_cap,
+			"high_water", (json_int_t)r->held_high,
+			"delayed", (json_int_t)r->delayed_out,
+			"full_drops", (json_int_t)e->st.shape_full));
 		cli_json_print(j);
 		free(cls);
 		return;
@@ -190,6 +306,10 @@ static void replay_report(struct cli_ctx *ctx, const struct replay *r,
 	if (r->snapped != 0)
 		printf("%llu packets cut short by the capture's snaplen were parsed at their length on the wire\n",
 		       (unsigned long long)r->snapped);
+	if (r->delayed_out != 0 || e->st.shape_full != 0)
+		printf("shaping delayed %llu packets (at most %u at once, queue %u), %llu dropped for a full queue\n",
+		       (unsigned long long)r->delayed_out, r->held_high, r->held_cap,
+		       (unsigned long long)e->st.shape_full);
 	putchar('\n');
 	report_print(stdout, rs->policy, cls, &e->st);
 	free(cls);
@@ -200,11 +320,13 @@ int cmd_replay(struct cli_ctx *ctx, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "policy", required_argument, NULL, 'p' },
 		{ "flows", required_argument, NULL, 'f' },
+		{ "shape-queue", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *policy = NULL;
 	unsigned long flows = REPLAY_FLOWS_DEFAULT;
+	unsigned long shape_queue = REPLAY_SHAPE_QUEUE;
 	char *end;
 	char errbuf[PCAP_ERRBUF_SIZE], err[256];
 	struct sl_diags diags;
@@ -215,7 +337,7 @@ int cmd_replay(struct cli_ctx *ctx, int argc, char **argv)
 	int c, rc;
 
 	optind = 0;	/* argv[0] here is the first argument: scan from it */
-	while ((c = getopt_long(argc + 1, argv - 1, "p:f:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc + 1, argv - 1, "p:f:s:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			policy = optarg;
@@ -227,10 +349,18 @@ int cmd_replay(struct cli_ctx *ctx, int argc, char **argv)
 			    flows < 64 || flows > (1u << 24))
 				return cli_error(ctx, CLI_USAGE, "--flows: 64 to 16777216");
 			break;
+		case 's':
+			errno = 0;
+			shape_queue = strtoul(optarg, &end, 10);
+			if (errno != 0 || end == optarg || *end != '\0' ||
+			    shape_queue > REPLAY_SHAPE_QUEUE_MAX)
+				return cli_error(ctx, CLI_USAGE, "--shape-queue: 0 to 1048576");
+			break;
 		case 'h':
-			printf("Usage: sluicectl replay --policy FILE [--flows N] IN.pcap [OUT.pcap]\n"
+			printf("Usage: sluicectl replay --policy FILE [--flows N] [--shape-queue N] IN.pcap [OUT.pcap]\n"
 			       "  Run IN.pcap through the dataplane engine with its timestamps as the\n"
-			       "  clock; print per-class counts; write forwarded packets to OUT.pcap.\n");
+			       "  clock; print per-class counts; write forwarded packets to OUT.pcap,\n"
+			       "  those shaping delayed at their departure (queue of N, default 8192).\n");
 			return CLI_OK;
 		default:
 			return cli_error(ctx, CLI_USAGE, "usage: replay --policy FILE IN.pcap [OUT.pcap]");
@@ -278,10 +408,16 @@ int cmd_replay(struct cli_ctx *ctx, int argc, char **argv)
 		goto free_r;
 	}
 	r->rs = rs;
+	r->held_cap = (uint32_t)shape_queue;
+	r->held = calloc(RTE_MAX(r->held_cap, 1u), sizeof(*r->held));
+	if (r->held == NULL) {
+		cli_error(ctx, CLI_FAIL, "out of memory for a shaping queue of %lu", shape_queue);
+		goto free_rs;
+	}
 	r->eng = sl_engine_create("replay_flows", (uint32_t)flows, SOCKET_ID_ANY);
 	if (r->eng == NULL) {
 		cli_error(ctx, CLI_FAIL, "flow table of %lu keys: %s", flows, rte_strerror(rte_errno));
-		goto free_r;
+		goto free_rs;
 	}
 	if (argc == 2) {
 		dead = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, REPLAY_SNAP,
@@ -302,6 +438,10 @@ free_eng:
 	if (dead != NULL)
 		pcap_close(dead);
 	sl_engine_free(r->eng);
+free_rs:
+	for (uint32_t i = 0; i < r->n_held; i++)
+		free(r->held[i].data);
+	free(r->held);
 	sl_ruleset_free(rs);
 free_r:
 	free(r);

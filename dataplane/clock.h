@@ -27,6 +27,12 @@ static inline void dp_clock_init(struct dp_clock *c)
 	c->tsc0 = rte_get_tsc_cycles();
 }
 
+/* Accepts a number of TSC cycles; the same span in ns. */
+static inline uint64_t dp_cycles_ns(const struct dp_clock *c, uint64_t cycles)
+{
+	return (uint64_t)(((unsigned __int128)cycles * c->mult) >> 32);
+}
+
 static inline uint64_t dp_clock_ns(const struct dp_clock *c)
 {
 	uint64_t d = rte_get_tsc_cycles() - c->tsc0;

@@ -21,6 +21,7 @@
 #include "clock.h"
 #include "ctlproto.h"
 #include "engine.h"
+#include "shaper.h"
 
 #define DP_PAIRS_MAX		8
 #define DP_PORTS_MAX		(2 * DP_PAIRS_MAX)
@@ -37,6 +38,7 @@ struct dp_config {
 	uint16_t tx_desc;
 	const char *report_json;	/* final report as JSON, or NULL */
 	const char *ctl_socket;		/* control socket path, or NULL for none */
+	uint32_t shape_queue;		/* shaping queue per worker, in mbufs */
 };
 
 /* Per worker, per port counters (the port it received on). */
@@ -53,11 +55,14 @@ struct dp_worker {
 	uint16_t queue;			/* its rx and tx queue on every port */
 	unsigned int rcu_id;		/* its thread id in dp.qs */
 	struct sl_engine *eng;
+	struct dp_shaper *shaper;	/* packets delayed by shape classes */
 	struct rte_eth_dev_tx_buffer *txb[DP_PORTS_MAX];
 	struct dp_port_counters port[DP_PORTS_MAX];
 	uint64_t busy_cycles;		/* polls that found packets */
 	uint64_t total_cycles;
 	uint64_t polls;			/* loop count: the heartbeat of this worker */
+	uint64_t max_poll_gap;		/* TSC cycles, the most between two polls */
+	uint64_t shape_drained;		/* delayed packets sent after the stop */
 } __rte_cache_aligned;
 
 struct dp_port {
@@ -125,6 +130,7 @@ void dp_worker_free(struct dp_worker *w);
 void dp_stats_sum_class(const struct dp *d, uint32_t c, struct sl_counters *out);
 void dp_stats_sum_engine(const struct dp *d, struct sl_engine_stats *out);
 void dp_stats_sum_port(const struct dp *d, uint16_t pi, struct dp_port_counters *out);
+void dp_stats_sum_shaper(const struct dp *d, struct dp_shaper_stats *out);
 int dp_telemetry_init(void);
 json_t *dp_stats_json(const struct dp *d);
 void dp_report_print(const struct dp *d, FILE *f);

@@ -4,6 +4,7 @@
  *
  *   sluice-dp [EAL options] -- --policy FILE [--pairs 0:1[,2:3...]]
  *             [--flows N] [--rx-desc N] [--tx-desc N] [--report-json FILE]
+ *             [--shape-queue N]
  *
  * The main lcore sets up ports and workers, then waits for SIGINT or
  * SIGTERM; with no other lcore it polls too. SIGHUP re-reads the policy
@@ -47,10 +48,12 @@ static void usage(const char *prog)
 		"  --flows N           flow-table keys per worker (default %u)\n"
 		"  --rx-desc N         rx descriptors per queue (default 1024)\n"
 		"  --tx-desc N         tx descriptors per queue (default 1024)\n"
+		"  --shape-queue N     packets each worker can hold for shape classes (default %u, 0-%u)\n"
 		"  --report-json FILE  write the final counters as JSON on exit\n"
 		"  --ctl-socket PATH   control socket for sluiced (default %s; 'none': no socket)\n"
 		"  --help              this text\n",
-		prog, DEFAULT_FLOWS, DEFAULT_CTL_SOCKET);
+		prog, DEFAULT_FLOWS, DP_SHAPE_QUEUE_DEFAULT, DP_SHAPE_QUEUE_MAX,
+		DEFAULT_CTL_SOCKET);
 }
 
 /* Parse "0:1,2:3" into cfg->pairs; every port at most once. */
@@ -119,6 +122,7 @@ static int parse_args(int argc, char **argv, struct dp_config *cfg)
 		{ "tx-desc", required_argument, NULL, 't' },
 		{ "report-json", required_argument, NULL, 'j' },
 		{ "ctl-socket", required_argument, NULL, 'c' },
+		{ "shape-queue", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -132,6 +136,7 @@ static int parse_args(int argc, char **argv, struct dp_config *cfg)
 	cfg->rx_desc = 1024;
 	cfg->tx_desc = 1024;
 	cfg->ctl_socket = DEFAULT_CTL_SOCKET;
+	cfg->shape_queue = DP_SHAPE_QUEUE_DEFAULT;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -162,6 +167,11 @@ static int parse_args(int argc, char **argv, struct dp_config *cfg)
 			break;
 		case 'c':
 			cfg->ctl_socket = strcmp(optarg, "none") == 0 ? NULL : optarg;
+			break;
+		case 's':
+			if (parse_uint("--shape-queue", optarg, 0, DP_SHAPE_QUEUE_MAX, &v) < 0)
+				return -1;
+			cfg->shape_queue = (uint32_t)v;
 			break;
 		case 'h':
 			usage(argv[0]);
@@ -325,9 +335,10 @@ int main(int argc, char **argv)
 		goto free_workers;
 	if (dp_telemetry_init() != 0)
 		MAIN_LOG(WARNING, "telemetry endpoints not registered");
-	MAIN_LOG(INFO, "enforcing %s: %u classes, default %s, %u worker(s), %u flows each",
+	MAIN_LOG(INFO, "enforcing %s: %u classes, default %s, %u worker(s), %u flows and a shaping queue of %u packets each",
 		 d->cfg.policy_path, d->rs->n_classes,
-		 d->rs->default_drop ? "drop" : "pass", d->n_workers, d->cfg.flows);
+		 d->rs->default_drop ? "drop" : "pass", d->n_workers, d->cfg.flows,
+		 d->cfg.shape_queue);
 
 	if (run(d) == 0)
 		rc = EXIT_SUCCESS;

@@ -99,13 +99,17 @@ static int port_setup(struct dp *d, struct dp_port *p)
 	return 0;
 }
 
-/* Size the mbuf pool for every descriptor, every burst and every cache. */
+/*
+ * Size the mbuf pool for every descriptor, every burst, every cache and
+ * every worker's full shaping queue, so a full queue never starves rx.
+ */
 static unsigned int pool_size(const struct dp *d)
 {
 	unsigned int per_port = (unsigned int)d->n_queues *
 				(d->cfg.rx_desc + d->cfg.tx_desc);
 	unsigned int n = d->n_ports * per_port +
-			 d->n_queues * (2 * DP_BURST * DP_PORTS_MAX + MBUF_CACHE) +
+			 d->n_queues * (2 * DP_BURST * DP_PORTS_MAX + MBUF_CACHE +
+					d->cfg.shape_queue) +
 			 rte_lcore_count() * MBUF_CACHE + 1024;
 
 	return RTE_MAX(n, 8192u);

@@ -46,6 +46,7 @@ void dp_stats_sum_engine(const struct dp *d, struct sl_engine_stats *out)
 		out->non_ip += s->non_ip;
 		out->non_ip_bytes += s->non_ip_bytes;
 		out->overflow += s->overflow;
+		out->shape_full += s->shape_full;
 	}
 }
 
@@ -61,6 +62,42 @@ void dp_stats_sum_port(const struct dp *d, uint16_t pi, struct dp_port_counters 
 		out->tx_failed += s->tx_failed;
 		out->dropped += s->dropped;
 	}
+}
+
+/* Counts summed over workers; depth, high water and times the largest. */
+void dp_stats_sum_shaper(const struct dp *d, struct dp_shaper_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (unsigned int i = 0; i < d->n_workers; i++) {
+		const struct dp_shaper_stats *s = &d->workers[i]->shaper->st;
+
+		out->added += s->added;
+		out->sent += s->sent;
+		out->freed += s->freed;
+		out->depth += s->depth;
+		out->high_water = RTE_MAX(out->high_water, s->high_water);
+		out->max_late_ns = RTE_MAX(out->max_late_ns, s->max_late_ns);
+		out->max_hold_ns = RTE_MAX(out->max_hold_ns, s->max_hold_ns);
+	}
+}
+
+/* The shaping queues as JSON: capacity and high water are per worker. */
+static json_t *shaper_json(const struct dp *d, const struct sl_engine_stats *es)
+{
+	struct dp_shaper_stats ss;
+
+	dp_stats_sum_shaper(d, &ss);
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+		"tick_ns", (json_int_t)DP_SHAPE_TICK_NS,
+		"capacity", (json_int_t)d->cfg.shape_queue,
+		"queued", (json_int_t)ss.depth,
+		"high_water", (json_int_t)ss.high_water,
+		"added", (json_int_t)ss.added,
+		"sent", (json_int_t)ss.sent,
+		"freed_at_exit", (json_int_t)ss.freed,
+		"queue_full_drops", (json_int_t)es->shape_full,
+		"max_late_ns", (json_int_t)ss.max_late_ns,
+		"max_hold_ns", (json_int_t)ss.max_hold_ns);
 }
 
 static uint64_t malformed_total(const struct sl_engine_stats *s)
@@ -149,15 +186,18 @@ json_t *dp_stats_json(const struct dp *d)
 		"packets", (json_int_t)es.non_ip, "bytes", (json_int_t)es.non_ip_bytes));
 	json_object_set_new(root, "ports", ports);
 	json_object_set_new(root, "flows", flows);
+	json_object_set_new(root, "shaper", shaper_json(d, &es));
 	/* Cycles as counted; sluiced turns two samples into a busy ratio. */
 	lcores = json_array();
 	for (unsigned int i = 0; i < d->n_workers; i++)
-		json_array_append_new(lcores, json_pack("{s:i,s:I,s:I,s:I,s:I}",
+		json_array_append_new(lcores, json_pack("{s:i,s:I,s:I,s:I,s:I,s:I}",
 			"lcore", (int)d->workers[i]->lcore_id,
 			"busy_cycles", (json_int_t)d->workers[i]->busy_cycles,
 			"total_cycles", (json_int_t)d->workers[i]->total_cycles,
 			"polls", (json_int_t)d->workers[i]->polls,
-			"rx_packets", (json_int_t)worker_rx(d, d->workers[i])));
+			"rx_packets", (json_int_t)worker_rx(d, d->workers[i]),
+			"max_poll_gap_ns", (json_int_t)dp_cycles_ns(&d->clock,
+				d->workers[i]->max_poll_gap)));
 	json_object_set_new(root, "lcores", lcores);
 	return root;
 }
@@ -200,6 +240,7 @@ static int tel_engine(const char *cmd, const char *params, struct rte_tel_data *
 {
 	const struct dp *d = &dp;
 	struct sl_engine_stats es;
+	struct dp_shaper_stats ss;
 	uint64_t used = 0, cap = 0, full = 0, created = 0, expired = 0;
 	(void)cmd; (void)params;
 
@@ -234,6 +275,14 @@ static int tel_engine(const char *cmd, const char *params, struct rte_tel_data *
 	rte_tel_data_add_dict_u64(t, "flows_expired", expired);
 	rte_tel_data_add_dict_u64(t, "flows_table_full", full);
 	rte_tel_data_add_dict_u64(t, "overflow_metered_packets", es.overflow);
+	dp_stats_sum_shaper(d, &ss);
+	rte_tel_data_add_dict_u64(t, "shape_queue_capacity", d->cfg.shape_queue);
+	rte_tel_data_add_dict_u64(t, "shape_queued_packets", ss.depth);
+	rte_tel_data_add_dict_u64(t, "shape_queue_high_water", ss.high_water);
+	rte_tel_data_add_dict_u64(t, "shape_sent_packets", ss.sent);
+	rte_tel_data_add_dict_u64(t, "shape_queue_full_drops", es.shape_full);
+	rte_tel_data_add_dict_u64(t, "shape_max_late_ns", ss.max_late_ns);
+	rte_tel_data_add_dict_u64(t, "shape_max_hold_ns", ss.max_hold_ns);
 	return 0;
 }
 
@@ -286,6 +335,8 @@ static int tel_lcores(const char *cmd, const char *params, struct rte_tel_data *
 		rte_tel_data_add_dict_u64(ld, "total_cycles", w->total_cycles);
 		rte_tel_data_add_dict_u64(ld, "flows_active", sl_flowtab_count(w->eng->ft));
 		rte_tel_data_add_dict_u64(ld, "rx_packets", worker_rx(d, w));
+		rte_tel_data_add_dict_u64(ld, "shape_queued", w->shaper->st.depth);
+		rte_tel_data_add_dict_u64(ld, "shape_high_water", w->shaper->st.high_water);
 		snprintf(key, sizeof(key), "lcore%u", w->lcore_id);
 		rte_tel_data_add_dict_container(t, key, ld, 0);
 	}
@@ -299,7 +350,7 @@ int dp_telemetry_init(void)
 	rc |= rte_telemetry_register_cmd("/sluice/stats", tel_stats,
 		"Per-class packet and byte counters, summed over lcores. Parameters: class name (optional)");
 	rc |= rte_telemetry_register_cmd("/sluice/engine", tel_engine,
-		"Policy version, default and malformed counters, flow-table occupancy. No parameters");
+		"Policy version, default and malformed counters, flow-table occupancy, shaping queues. No parameters");
 	rc |= rte_telemetry_register_cmd("/sluice/ports", tel_ports,
 		"Per-port rx, forwarded, dropped and tx-failed counters. No parameters");
 	rc |= rte_telemetry_register_cmd("/sluice/lcores", tel_lcores,
@@ -315,6 +366,7 @@ static void print_count(FILE *f, uint64_t v)
 void dp_report_print(const struct dp *d, FILE *f)
 {
 	struct sl_engine_stats es;
+	struct dp_shaper_stats ss;
 
 	fprintf(f, "sluice-dp report (policy version %" PRIu64 ")\n", d->rs->version);
 	fprintf(f, "%-24s %12s %12s %12s %12s %12s\n", "class", "passed",
@@ -335,6 +387,11 @@ void dp_report_print(const struct dp *d, FILE *f)
 	fputc('\n', f);
 	fprintf(f, "malformed %" PRIu64 ", non-IP %" PRIu64 ", overflow-metered %" PRIu64 "\n",
 		malformed_total(&es), es.non_ip, es.overflow);
+	dp_stats_sum_shaper(d, &ss);
+	fprintf(f, "shaping: queue %u per worker, high water %" PRIu64 ", sent %" PRIu64 " of %" PRIu64 " delayed, %" PRIu64 " dropped for a full queue, longest hold %.3f ms (at most %.1f us after its departure; tick %.3f us)\n",
+		d->cfg.shape_queue, ss.high_water, ss.sent, ss.added, es.shape_full,
+		(double)ss.max_hold_ns / 1e6, (double)ss.max_late_ns / 1e3,
+		(double)DP_SHAPE_TICK_NS / 1e3);
 	for (uint16_t pi = 0; pi < d->n_ports; pi++) {
 		struct rte_eth_stats es_port = { 0 };
 		struct dp_port_counters pc;

@@ -3,6 +3,7 @@
  * Worker set-up and teardown, and the entry point of a worker lcore;
  * the loop itself is in worker.h.
  */
+#include <inttypes.h>
 #include <stdio.h>
 
 #include <rte_ethdev.h>
@@ -37,6 +38,12 @@ struct dp_worker *dp_worker_create(struct dp *d, unsigned int lcore_id,
 			   d->cfg.flows, rte_strerror(rte_errno));
 		goto free_w;
 	}
+	w->shaper = dp_shaper_create(d->cfg.shape_queue, socket);
+	if (w->shaper == NULL) {
+		WORKER_LOG(ERR, "lcore %u: shaping queue of %u packets: %s", lcore_id,
+			   d->cfg.shape_queue, rte_strerror(rte_errno));
+		goto free_eng;
+	}
 	for (uint16_t p = 0; p < d->n_ports; p++) {
 		w->txb[p] = rte_zmalloc_socket("dp_txb",
 					       RTE_ETH_TX_BUFFER_SIZE(DP_BURST),
@@ -54,6 +61,7 @@ struct dp_worker *dp_worker_create(struct dp *d, unsigned int lcore_id,
 free_eng:
 	for (uint16_t p = 0; p < d->n_ports; p++)
 		rte_free(w->txb[p]);
+	dp_shaper_free(w->shaper);
 	sl_engine_free(w->eng);
 free_w:
 	rte_free(w);
@@ -66,6 +74,8 @@ void dp_worker_free(struct dp_worker *w)
 		return;
 	for (uint16_t p = 0; p < DP_PORTS_MAX; p++)
 		rte_free(w->txb[p]);
+	/* Drained when the worker stopped; a worker that never ran may hold some. */
+	dp_shaper_free(w->shaper);
 	sl_engine_free(w->eng);
 	rte_free(w);
 }
@@ -81,6 +91,7 @@ int dp_worker_main(void *arg)
 	dp_worker_loop(&dp, w, true);
 	rte_rcu_qsbr_thread_offline(dp.qs, w->rcu_id);
 	rte_rcu_qsbr_thread_unregister(dp.qs, w->rcu_id);
-	WORKER_LOG(INFO, "lcore %u stopped", w->lcore_id);
+	WORKER_LOG(INFO, "lcore %u stopped; %" PRIu64 " delayed packets sent when due after the stop",
+		   w->lcore_id, w->shape_drained);
 	return 0;
 }

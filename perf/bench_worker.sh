@@ -4,6 +4,8 @@
 # ports, the same lcores, burst and mbuf pool, repetitions interleaved so
 # that every configuration meets the same noise. Prints a table of
 # medians and the ratios to io and macswap, and writes them as JSON.
+# Unless --no-drops, also a quarter of the classes policed to 20 pps
+# (sluice-drops) and the same quarter shaped instead (sluice-shape).
 #
 #   perf/bench_worker.sh [--quick] [--reps N] [--duration S] [--json FILE]
 #                        [--build DIR] [--cores LIST] [--no-drops] [--payload]
@@ -30,7 +32,7 @@ TESTPMD=${TESTPMD:-dpdk-testpmd}
 SOCKET_MEM=512
 
 usage() {
-	sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 while [ $# -gt 0 ]; do
@@ -130,6 +132,7 @@ bench_rep() {
 CONFIGS="io macswap bare stamp sluice"
 [ "$DROPS" = 1 ] && CONFIGS="$CONFIGS sluice-drops"
 [ "$PAYLOAD" = 1 ] && CONFIGS="$CONFIGS sluice-pl-idle sluice-pl-scan sluice-pl-match"
+[ "$DROPS" = 1 ] && CONFIGS="$CONFIGS sluice-drops sluice-shape"
 echo "worker benchmark: $REPS repetition(s) of ${DURATION}s, lcores $CORES, 100 classes, 100000 flows, 64-byte frames, burst 32" >&2
 for r in $(seq "$REPS"); do
 	for c in $CONFIGS; do
@@ -139,6 +142,7 @@ for r in $(seq "$REPS"); do
 		bare|stamp|sluice) bench_rep "$c" "$out" --mode "$c" ;;
 		sluice-drops) bench_rep "$c" "$out" --mode sluice --mix drops ;;
 		sluice-pl-*) bench_rep "$c" "$out" --mode sluice --payload "${c#sluice-pl-}" ;;
+		sluice-shape) bench_rep "$c" "$out" --mode sluice --mix shape ;;
 		esac
 		python3 -c 'import json, sys
 j = json.load(open(sys.argv[1]))
@@ -171,6 +175,13 @@ rows.append(dict(config="engine (sluice-stamp)", mpps=None, mpps_cpu=None,
                  **derived(lambda s, t, b, k: s[k] - t[k])))
 rows.append(dict(config="sluice w/o frame writes", mpps=None, mpps_cpu=None,
                  **derived(lambda s, t, b, k: s[k] - (t[k] - b[k]))))
+# Shaping against policing: the same quarter of the classes held to
+# 20 pps, shaped ({ shape: 10ms }) instead of dropped, marked or monitored.
+if "sluice-shape" in configs:
+    rows.append(dict(config="shape - police (drops)", mpps=None, mpps_cpu=None,
+                     **{k: statistics.median(s[k] - d[k] for s, d in
+                                             zip(runs["sluice-shape"], runs["sluice-drops"]))
+                        for k in (CPU, TSC)}))
 for r in rows:
     for k, peer in ((CPU, "io"), (CPU, "macswap"), (TSC, "io"), (TSC, "macswap")):
         r[f"{'cpu_' if k == CPU else ''}ratio_{peer}"] = r[k] / med[peer][k]

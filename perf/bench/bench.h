@@ -19,6 +19,7 @@
 enum sl_bench_mix {
 	SL_BENCH_CONFORM,	/* limits far above any flow's rate: all pass */
 	SL_BENCH_DROPS,		/* a quarter of the classes held to 20 pps */
+	SL_BENCH_SHAPE,		/* the same quarter shaped (10 ms) instead */
 };
 
 /*

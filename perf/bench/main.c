@@ -112,7 +112,8 @@ static void usage(FILE *f)
 		"Usage: sluice-bench-worker [EAL options] -- [options]\n"
 		"  EAL: two net_null ports, e.g. -l 1 --no-pci --vdev net_null0 --vdev net_null1\n"
 		"  --mode M       sluice (worker loop with the engine), stamp (without it) or bare (without writing frames); default sluice\n"
-		"  --mix M        conform (every limit far above a flow's rate) or drops (a quarter of the classes at 20 pps); default conform\n"
+		"  --mix M        conform (every limit far above a flow's rate), drops (a quarter of the classes at 20 pps)\n"
+		"                 or shape (that quarter shaped, { shape: 10ms }, instead of policed); default conform\n"
 		"  --payload P    payload classes in front of the classes: none, idle (never scanned), scan (every packet scanned, none matches) or match (every packet matches); default none\n"
 		"  --classes N    classes in the policy, 1-%d (default 100)\n"
 		"  --flows N      distinct flows, as many flow-table keys (default 100000)\n"
@@ -213,8 +214,10 @@ static int parse_args(int argc, char **argv, struct bench_cfg *cfg)
 				cfg->mix = SL_BENCH_CONFORM;
 			} else if (strcmp(optarg, "drops") == 0) {
 				cfg->mix = SL_BENCH_DROPS;
+			} else if (strcmp(optarg, "shape") == 0) {
+				cfg->mix = SL_BENCH_SHAPE;
 			} else {
-				fprintf(stderr, "sluice-bench-worker: --mix %s: expected conform or drops\n", optarg);
+				fprintf(stderr, "sluice-bench-worker: --mix %s: expected conform, drops or shape\n", optarg);
 				return -1;
 			}
 			break;
@@ -443,6 +446,7 @@ struct bench_outcomes {
 	uint64_t by[SL_OUT__COUNT];
 	uint64_t unmatched, malformed, non_ip, overflow;
 	uint64_t scanned;	/* payloads scanned for patterns */
+	uint64_t shape_full, shape_high_water;
 	uint32_t flows;
 };
 
@@ -462,6 +466,8 @@ static void outcomes_get(const struct dp_worker *w, struct bench_outcomes *o)
 		o->malformed += e->st.malformed[k];
 	o->non_ip = e->st.non_ip;
 	o->overflow = e->st.overflow;
+	o->shape_full = e->st.shape_full;
+	o->shape_high_water = w->shaper->st.high_water;
 	o->flows = sl_flowtab_count(e->ft);
 }
 
@@ -474,8 +480,8 @@ static json_t *report_json(const struct bench_cfg *cfg,
 
 	json_object_set_new(root, "label", json_string(cfg->label));
 	json_object_set_new(root, "mode", json_string(mode_names[cfg->mode]));
-	json_object_set_new(root, "mix", json_string(cfg->mix == SL_BENCH_DROPS ?
-						     "drops" : "conform"));
+	json_object_set_new(root, "mix", json_string(cfg->mix == SL_BENCH_DROPS ? "drops" :
+						     cfg->mix == SL_BENCH_SHAPE ? "shape" : "conform"));
 	json_object_set_new(root, "payload", json_string(payload_names[cfg->payload]));
 	json_object_set_new(root, "classes", json_integer(cfg->classes));
 	json_object_set_new(root, "flows", json_integer(cfg->flows));
@@ -512,6 +518,9 @@ static json_t *report_json(const struct bench_cfg *cfg,
 		json_object_set_new(out, "overflow", json_integer((json_int_t)o->overflow));
 		json_object_set_new(out, "payload_scanned", json_integer((json_int_t)o->scanned));
 		json_object_set_new(out, "flows_in_table", json_integer(o->flows));
+		json_object_set_new(out, "shape_queue_full", json_integer((json_int_t)o->shape_full));
+		json_object_set_new(out, "shape_queue_high_water",
+				    json_integer((json_int_t)o->shape_high_water));
 		json_object_set_new(root, "engine", out);
 	}
 	return root;
@@ -557,10 +566,12 @@ static int measure(const struct bench_cfg *cfg, struct dp_worker *w)
 	if (cfg->mode == MODE_SLUICE) {
 		outcomes_get(w, &o);
 		printf("%-14s engine: %u flows in the table; passed %" PRIu64 ", dropped %" PRIu64
-		       ", marked %" PRIu64 ", monitored %" PRIu64 "; unmatched %" PRIu64
+		       ", marked %" PRIu64 ", monitored %" PRIu64 ", delayed %" PRIu64
+		       " (queue high water %" PRIu64 ", %" PRIu64 " dropped full); unmatched %" PRIu64
 		       ", malformed %" PRIu64 ", overflow %" PRIu64 "; payloads scanned %" PRIu64 "\n",
 		       cfg->label, o.flows, o.by[SL_OUT_PASSED], o.by[SL_OUT_DROPPED],
-		       o.by[SL_OUT_MARKED], o.by[SL_OUT_MONITORED], o.unmatched,
+		       o.by[SL_OUT_MARKED], o.by[SL_OUT_MONITORED], o.by[SL_OUT_DELAYED],
+		       o.shape_high_water, o.shape_full, o.unmatched,
 		       o.malformed, o.overflow, o.scanned);
 		if (o.unmatched + o.malformed + o.non_ip + o.overflow != 0 ||
 		    o.flows != cfg->flows) {
@@ -627,6 +638,7 @@ static int bench(const struct bench_cfg *cfg)
 	dp.cfg.flows = cfg->table;
 	dp.cfg.rx_desc = 1024;
 	dp.cfg.tx_desc = 1024;
+	dp.cfg.shape_queue = DP_SHAPE_QUEUE_DEFAULT;
 	dp.n_queues = 1;
 	dp_clock_init(&dp.clock);
 	dp.rs = ruleset_build(cfg);

@@ -47,10 +47,24 @@ static const char *class_exceed(uint32_t i)
 	return act[i % 3];
 }
 
+/* Whether class i is held below what its flows offer. */
+static bool class_held(uint32_t i, enum sl_bench_mix mix)
+{
+	return mix != SL_BENCH_CONFORM && i % 4 == 3;
+}
+
+/* The exceed action of class i: held classes shape under the shape mix. */
+static const char *class_exceed_for(uint32_t i, enum sl_bench_mix mix)
+{
+	if (mix == SL_BENCH_SHAPE && class_held(i, mix))
+		return "{ shape: 10ms }";
+	return class_exceed(i);
+}
+
 /* The limit of class i: far above a flow's rate, or 20 pps. */
 static const char *class_limit(uint32_t i, enum sl_bench_mix mix)
 {
-	if (mix == SL_BENCH_DROPS && i % 4 == 3)
+	if (class_held(i, mix))
 		return "rate: 20pps, burst: 20";
 	/* A third of the classes meter bits, to run that path too. */
 	return i % 3 == 2 ? "rate: 1Gbit, burst: 1MB" :
@@ -77,7 +91,7 @@ static int payload_class(char *s, size_t cap, uint32_t i,
 			"    exceed: %s\n",
 			i, class_proto(i) == PROTO_UDP ? "udp" : "tcp", i, lo, hi,
 			verb, i % 1000, class_key(i), class_limit(i, mix),
-			class_exceed(i));
+			class_exceed_for(i, mix));
 }
 
 /* See bench.h; each class (and payload class) takes under 256 bytes of text. */
@@ -102,7 +116,7 @@ char *sl_bench_policy(uint32_t n_classes, enum sl_bench_mix mix,
 			"    exceed: %s\n",
 			i, class_proto(i) == PROTO_UDP ? "udp" : "tcp", i,
 			1000 + 10 * i, 1009 + 10 * i, class_key(i),
-			class_limit(i, mix), class_exceed(i));
+			class_limit(i, mix), class_exceed_for(i, mix));
 	}
 	if (len >= cap) {	/* cannot happen: 256 bytes a class is ample */
 		free(s);

@@ -36,6 +36,13 @@
 /* A slow tx may catch up at most this many bursts behind schedule. */
 #define SL_GEN_CATCHUP_BURSTS	4
 #define SL_GEN_NAME_LEN		32
+/*
+ * --stamp: the last SL_GEN_STAMP_LEN bytes of every frame are this magic
+ * and the CLOCK_REALTIME ns at which the packet was handed to the port,
+ * big-endian, with the L4 checksum fixed (tests/tools/sink.c reads it).
+ */
+#define SL_GEN_STAMP_MAGIC	"sluiceTS"
+#define SL_GEN_STAMP_LEN	16
 
 enum sl_gen_pattern {
 	SL_GEN_SEQ,		/* flows in index order, round robin */
@@ -99,6 +106,7 @@ struct sl_gen_cfg {
 	bool rx;			/* count what arrives, per source */
 	double rx_wait_s;		/* keep counting this long after tx */
 	bool quiet;			/* no human summary on stderr */
+	bool stamp;			/* send times in the frames (copy mode) */
 	unsigned int nb_groups;
 	struct sl_gen_spec group[SL_GEN_MAX_GROUPS];
 };
@@ -225,6 +233,7 @@ struct sl_gen_stream {
 struct sl_gen_run {
 	uint16_t port;
 	uint16_t burst;
+	bool stamp;			/* --stamp */
 	struct rte_mempool *pool;
 	uint64_t hz;			/* TSC cycles per second, measured */
 	uint64_t duration_tsc;		/* 0 = no time limit */

@@ -110,6 +110,7 @@ static int generate(const struct sl_gen_cfg *cfg, struct sl_gen_run *run)
 		memset(&port_mac, 0, sizeof(port_mac));
 	run->port = cfg->port;
 	run->burst = cfg->burst;
+	run->stamp = cfg->stamp;
 	run->hz = sl_gen_tsc_hz();
 	run->duration_tsc = (uint64_t)(cfg->duration_s * (double)run->hz);
 	run->rx_wait_tsc = (uint64_t)(cfg->rx_wait_s * (double)run->hz);

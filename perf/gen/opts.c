@@ -683,6 +683,16 @@ static int opt_copy(struct sl_gen_cfg *cfg, struct sl_gen_spec *s,
 	return 0;
 }
 
+static int opt_stamp(struct sl_gen_cfg *cfg, struct sl_gen_spec *s,
+		     const char *arg)
+{
+	(void)s;
+	(void)arg;
+	cfg->stamp = true;
+	cfg->copy = true;	/* each packet carries its own time */
+	return 0;
+}
+
 static int opt_rx(struct sl_gen_cfg *cfg, struct sl_gen_spec *s,
 		  const char *arg)
 {
@@ -752,6 +762,7 @@ static const struct sl_gen_opt opts[] = {
 	{ "duration", "S", false, opt_duration, "stop after S seconds (default: when every --count is reached, or on SIGINT/SIGTERM)" },
 	{ "burst", "N", false, opt_burst, "tx burst size, 1-512 (default 32)" },
 	{ "copy", NULL, false, opt_copy, "copy the template into a fresh mbuf per packet instead of sending refcounted prebuilt mbufs (automatic above 16384 flows)" },
+	{ "stamp", NULL, false, opt_stamp, "end every TCP/UDP frame with the magic 'sluiceTS' and its CLOCK_REALTIME send time in ns (big-endian), checksum fixed; implies --copy" },
 	{ "rx", NULL, false, opt_rx, "also count what arrives on the port, per source address" },
 	{ "rx-wait", "S", false, opt_rx_wait, "with --rx, keep counting S seconds after tx ends (default 0.5)" },
 	{ "json", NULL, false, opt_json, "JSON report on stdout (always on)" },
@@ -836,6 +847,26 @@ static int apply_opt(struct sl_gen_cfg *cfg, const struct sl_gen_opt *o,
 	return 0;
 }
 
+/* With --stamp: TCP or UDP, and 16 bytes of padding after the payload. */
+static int stamp_check(const struct sl_gen_cfg *cfg, const struct sl_gen_spec *s)
+{
+	uint32_t need = sl_gen_hdr_len(s) + s->payload_len + SL_GEN_STAMP_LEN;
+
+	if (!cfg->stamp)
+		return 0;
+	if (s->proto != IPPROTO_TCP && s->proto != IPPROTO_UDP) {
+		sl_gen_error("--stamp: group %s: only TCP and UDP frames carry a stamp",
+			     s->name);
+		return -EINVAL;
+	}
+	if (s->size < need) {
+		sl_gen_error("--stamp: group %s: a stamp needs a %u-byte frame, more than --size %u",
+			     s->name, need, s->size);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /*
  * Parses the options after "--" (argv[0] is skipped, as getopt does) into
  * @cfg, which sl_gen_cfg_init() set up. Returns 0, 1 for --help, or a
@@ -874,6 +905,9 @@ int sl_gen_opts_parse(int argc, char **argv, struct sl_gen_cfg *cfg)
 	}
 	for (i = 0; i < cfg->nb_groups; i++) {
 		ret = sl_gen_spec_finalize(&cfg->group[i]);
+		if (ret < 0)
+			return ret;
+		ret = stamp_check(cfg, &cfg->group[i]);
 		if (ret < 0)
 			return ret;
 	}

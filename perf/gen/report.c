@@ -201,12 +201,13 @@ static json_t *config_json(const struct sl_gen_cfg *cfg,
 	for (i = 0; i < cfg->nb_groups; i++)
 		json_array_append_new(groups, spec_json(&cfg->group[i],
 							run->stream[i].tmpl.frame));
-	return json_pack("{s:i, s:i, s:o, s:b, s:b, s:o}",
+	return json_pack("{s:i, s:i, s:o, s:b, s:b, s:b, s:o}",
 			 "port", cfg->port,
 			 "burst", cfg->burst,
 			 "duration_s", cfg->duration_s > 0 ?
 				json_real(cfg->duration_s) : json_null(),
 			 "copy", cfg->copy,
+			 "stamp", cfg->stamp,
 			 "rx", cfg->rx,
 			 "groups", groups);
 }

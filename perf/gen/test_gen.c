@@ -230,6 +230,9 @@ static const struct {
 	{ { "stray", NULL }, "unexpected argument 'stray'" },
 	{ { "--proto", "47", "--src", "10.0.0.1-10.0.0.4", "--flows", "5", NULL },
 	  "exceeds the 4 distinct" },
+	{ { "--stamp", "--proto", "icmp", NULL }, "only TCP and UDP frames carry a stamp" },
+	{ { "--stamp", "--payload", "0123456789", "--size", "64", NULL },
+	  "a stamp needs a 68-byte frame, more than --size 64" },
 };
 
 START_TEST(test_bad_cmdline)
@@ -267,6 +270,19 @@ START_TEST(test_example_cmdline)
 	ck_assert_double_eq(s->pps, 20000);
 	ck_assert_uint_eq(s->dst_mac.addr_bytes[5], 2);
 	ck_assert(!s->src_mac_set);
+}
+END_TEST
+
+/* --stamp: copy mode, and room for the stamp in the smallest UDP frame. */
+START_TEST(test_stamp_cmdline)
+{
+	static const char *const args[] = { "--stamp", "--rate", "1kpps", NULL };
+	struct sl_gen_cfg *cfg = new_cfg();
+
+	ck_assert_int_eq(parse(args, cfg), 0);
+	ck_assert(cfg->stamp);
+	ck_assert(cfg->copy);
+	ck_assert_uint_eq(cfg->group[0].size, 60);
 }
 END_TEST
 
@@ -612,6 +628,7 @@ static Suite *gen_suite(void)
 	tcase_add_loop_test(tc, test_tcp_flags, 0, RTE_DIM(flag_cases));
 	tcase_add_loop_test(tc, test_bad_cmdline, 0, RTE_DIM(bad_cases));
 	tcase_add_test(tc, test_example_cmdline);
+	tcase_add_test(tc, test_stamp_cmdline);
 	tcase_add_test(tc, test_groups);
 	tcase_add_test(tc, test_groups_common_first);
 	tcase_add_loop_test(tc, test_frames, 0, RTE_DIM(frame_cases));

@@ -7,6 +7,7 @@
  * fresh mbuf with the template copied in (any number of flows).
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -82,11 +83,62 @@ static inline uint32_t next_flow(struct sl_gen_stream *s)
 	return f;
 }
 
+/* Accepts a buffer; its ones' complement sum as 16-bit big-endian words. */
+static uint32_t sum16(const uint8_t *p, uint32_t len)
+{
+	uint32_t s = 0;
+
+	for (; len > 1; p += 2, len -= 2)
+		s += (uint32_t)(p[0] << 8 | p[1]);
+	return s;
+}
+
+/*
+ * Accepts a frame of template @t whose stamp bytes are zero; writes the
+ * stamp for @ns and adds it to the L4 checksum, which already covers
+ * those bytes as zeros (RFC 1624: sums are byte-order independent, so a
+ * stamp at an odd offset from the L4 header adds its sum byte-swapped).
+ */
+static void stamp_write(const struct sl_gen_tmpl *t, uint8_t proto,
+			uint8_t *frame, uint64_t ns)
+{
+	uint32_t off = t->size - SL_GEN_STAMP_LEN, s;
+	rte_be64_t be = rte_cpu_to_be_64(ns);
+	uint16_t c;
+
+	memcpy(frame + off, SL_GEN_STAMP_MAGIC, 8);
+	memcpy(frame + off + 8, &be, 8);
+	s = sum16(frame + off, SL_GEN_STAMP_LEN);
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	if ((off - t->l4_off) & 1)
+		s = ((s << 8) | (s >> 8)) & 0xffff;
+	c = (uint16_t)(frame[t->l4_cksum_off] << 8 | frame[t->l4_cksum_off + 1]);
+	s += (uint16_t)~c;
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	c = (uint16_t)~s;
+	if (c == 0 && proto == IPPROTO_UDP)
+		c = 0xffff;	/* UDP sends a computed 0 as 0xffff */
+	frame[t->l4_cksum_off] = (uint8_t)(c >> 8);
+	frame[t->l4_cksum_off + 1] = (uint8_t)c;
+}
+
+/* Accepts nothing; CLOCK_REALTIME in ns, what pcap timestamps use. */
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
 /* Fills @pkts with @n packets of @s; returns how many it could build. */
 static uint16_t fill(struct sl_gen_run *run, struct sl_gen_stream *s,
 		     struct rte_mbuf **pkts, uint16_t n)
 {
 	struct rte_mbuf *m;
+	uint64_t now = run->stamp ? realtime_ns() : 0;
 	uint16_t i;
 
 	if (s->prebuilt != NULL) {
@@ -105,6 +157,9 @@ static uint16_t fill(struct sl_gen_run *run, struct sl_gen_stream *s,
 		m = pkts[i];
 		sl_gen_tmpl_write(&s->tmpl, next_flow(s),
 				  rte_pktmbuf_mtod(m, uint8_t *));
+		if (run->stamp)
+			stamp_write(&s->tmpl, s->spec->proto,
+				    rte_pktmbuf_mtod(m, uint8_t *), now);
 		m->data_len = (uint16_t)s->tmpl.size;
 		m->pkt_len = s->tmpl.size;
 	}

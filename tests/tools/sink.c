@@ -5,7 +5,7 @@
  * DSCP, checking every IPv4 header checksum and every TCP/UDP checksum,
  * then prints one JSON object.
  *
- *   sluice-sink -i IFACE -t SECONDS [-f 'pcap filter'] [--first-ts]
+ *   sluice-sink -i IFACE -t SECONDS [-f 'pcap filter'] [-w FILE.pcap]
  *
  * {"packets": N, "bytes": N, "bad_ip_checksum": N, "bad_l4_checksum": N,
  *  "sources": {"10.0.0.1": {"packets": N, "bytes": N, "first_s": x,
@@ -16,6 +16,11 @@
  * a test can measure a rate over a window it chooses. max_gap_s is the
  * longest time between two consecutive packets of a source, and
  * max_gap_at_s when that gap ended: what a failover cost the receiver.
+ *
+ * Frames that sluice-gen --stamp sent end with its send time; for those
+ * the output has "delay": {"packets", "min_ns", "max_ns", "mean_ns"},
+ * capture time less send time (both CLOCK_REALTIME, so on one host).
+ * -w writes what was counted to a nanosecond pcap for closer analysis.
  */
 #include <arpa/inet.h>
 #include <getopt.h>
@@ -44,6 +49,12 @@ static size_t n_srcs, cap_srcs;
 static uint64_t total, total_bytes, bad_ip, bad_l4;
 static double t0 = -1;
 static volatile sig_atomic_t stop;
+static pcap_dumper_t *dump;
+
+/* Delays of stamped frames (sluice-gen --stamp). */
+static uint64_t stamped, delay_min = UINT64_MAX, delay_max, delay_sum;
+#define STAMP_MAGIC	"sluiceTS"
+#define STAMP_LEN	16
 
 static void on_signal(int sig)
 {
@@ -109,6 +120,23 @@ static struct src_count *src_get(const char *name)
 	return &srcs[n_srcs++];
 }
 
+/* Accepts a capture header and the frame's 8-byte big-endian send time. */
+static void on_stamp(const struct pcap_pkthdr *h, const u_char *be)
+{
+	uint64_t sent = 0, got, delay;
+
+	for (int i = 0; i < 8; i++)
+		sent = sent << 8 | be[i];
+	got = (uint64_t)h->ts.tv_sec * 1000000000ULL + (uint64_t)h->ts.tv_usec;
+	delay = got > sent ? got - sent : 0;
+	stamped++;
+	delay_sum += delay;
+	if (delay < delay_min)
+		delay_min = delay;
+	if (delay > delay_max)
+		delay_max = delay;
+}
+
 static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *d)
 {
 	struct sl_pkt_meta m;
@@ -119,6 +147,11 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *d
 
 	if (sl_pkt_parse(d, h->caplen, &m) != SL_MAL_NONE || m.family == SL_FAMILY_NONE)
 		return;
+	if (dump != NULL)
+		pcap_dump((u_char *)dump, h, d);
+	if (h->caplen == h->len && h->len >= STAMP_LEN &&
+	    memcmp(d + h->len - STAMP_LEN, STAMP_MAGIC, 8) == 0)
+		on_stamp(h, d + h->len - 8);
 	if (t0 < 0)
 		t0 = t;
 	total++;
@@ -148,7 +181,7 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *d
 
 int main(int argc, char **argv)
 {
-	const char *iface = NULL, *filter = "ip or ip6";
+	const char *iface = NULL, *filter = "ip or ip6", *wfile = NULL;
 	double secs = 5;
 	char errbuf[PCAP_ERRBUF_SIZE];
 	struct bpf_program prog;
@@ -157,18 +190,19 @@ int main(int argc, char **argv)
 	pcap_t *p;
 	int c;
 
-	while ((c = getopt(argc, argv, "i:t:f:")) != -1) {
+	while ((c = getopt(argc, argv, "i:t:f:w:")) != -1) {
 		switch (c) {
 		case 'i': iface = optarg; break;
 		case 't': secs = atof(optarg); break;
 		case 'f': filter = optarg; break;
+		case 'w': wfile = optarg; break;
 		default:
-			fprintf(stderr, "usage: sluice-sink -i IFACE -t SECONDS [-f FILTER]\n");
+			fprintf(stderr, "usage: sluice-sink -i IFACE -t SECONDS [-f FILTER] [-w FILE.pcap]\n");
 			return 2;
 		}
 	}
 	if (iface == NULL) {
-		fprintf(stderr, "usage: sluice-sink -i IFACE -t SECONDS [-f FILTER]\n");
+		fprintf(stderr, "usage: sluice-sink -i IFACE -t SECONDS [-f FILTER] [-w FILE.pcap]\n");
 		return 2;
 	}
 	signal(SIGINT, on_signal);
@@ -192,6 +226,10 @@ int main(int argc, char **argv)
 	    pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0 ||
 	    pcap_setfilter(p, &prog) < 0) {
 		fprintf(stderr, "sluice-sink: filter '%s': %s\n", filter, pcap_geterr(p));
+		return 1;
+	}
+	if (wfile != NULL && (dump = pcap_dump_open(p, wfile)) == NULL) {
+		fprintf(stderr, "sluice-sink: %s: %s\n", wfile, pcap_geterr(p));
 		return 1;
 	}
 	pcap_setnonblock(p, 1, errbuf);
@@ -233,6 +271,13 @@ int main(int argc, char **argv)
 	out = json_pack("{s:I,s:I,s:I,s:I,s:o}", "packets", (json_int_t)total,
 			"bytes", (json_int_t)total_bytes, "bad_ip_checksum", (json_int_t)bad_ip,
 			"bad_l4_checksum", (json_int_t)bad_l4, "sources", js);
+	if (stamped > 0)
+		json_object_set_new(out, "delay", json_pack("{s:I,s:I,s:I,s:I}",
+			"packets", (json_int_t)stamped, "min_ns", (json_int_t)delay_min,
+			"max_ns", (json_int_t)delay_max,
+			"mean_ns", (json_int_t)(delay_sum / stamped)));
+	if (dump != NULL)
+		pcap_dump_close(dump);
 	json_dumpf(out, stdout, JSON_INDENT(1) | JSON_SORT_KEYS);
 	fputc('\n', stdout);
 	json_decref(out);

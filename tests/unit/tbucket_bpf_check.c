@@ -20,6 +20,7 @@ struct sl_tb_profile sl_check_profile;
 struct sl_tb sl_check_bucket;
 __u64 sl_check_fill_ns;
 __u64 sl_check_wait_ns;
+__u64 sl_check_depart_ns;
 
 /* Accepts any packet; meters its length in bits against the bucket. */
 SL_SEC("xdp") int sl_tb_bpf_check(struct xdp_md *ctx)
@@ -38,6 +39,9 @@ SL_SEC("xdp") int sl_tb_bpf_check(struct xdp_md *ctx)
 					 cost);
 	if (sl_tb_conform(&sl_check_bucket, &sl_check_profile, now, cost))
 		return XDP_PASS;
+	if (sl_tb_schedule(&sl_check_bucket, &sl_check_profile, now, cost,
+			   sl_check_wait_ns, &sl_check_depart_ns))
+		return XDP_TX;
 	return XDP_DROP;
 }
 

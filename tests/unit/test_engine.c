@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The policing engine: verdicts and counters per outcome, the flow
- * table's full and idle behaviour, keys, bit-rate costs, DSCP marking.
+ * table's full and idle behaviour, keys, bit-rate costs, DSCP marking,
+ * shaping.
  * Policies are written in YAML, as an operator would.
  */
 #include <arpa/inet.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -300,6 +302,127 @@ START_TEST(test_repeated_key_in_burst)
 		ck_assert_int_eq(v[i], i < 4 ? SL_VERDICT_FORWARD : SL_VERDICT_DROP);
 	ck_assert_uint_eq(sl_flowtab_count(eng->ft), 2);
 	ck_assert_uint_eq(sl_flowtab_stats(eng->ft)->created, 2);
+	teardown_policy();
+}
+END_TEST
+
+/* Run one packet at now with room for shaping; its departure in *dep. */
+static uint8_t run1_dep(uint8_t *f, uint32_t len, uint64_t now, uint64_t *dep)
+{
+	struct sl_pkt p = { .data = f, .len = len, .wire_len = len };
+	uint8_t v = 0xff;
+
+	sl_engine_run(eng, rs, &p, 1, now, &v);
+	*dep = p.depart_ns;
+	return v;
+}
+
+#define MS	1000000ULL
+
+/*
+ * shape: what conforms passes; what conforms within the delay, behind
+ * what already waits, is delayed to the exact instant its tokens exist;
+ * the rest is dropped, and without room a packet that could have
+ * waited is dropped and counted as such.
+ */
+START_TEST(test_shape)
+{
+	static const char *const y =
+		"version: 1\n"
+		"classes:\n"
+		"  - name: shaped\n"
+		"    match: { proto: udp, dport: 5000 }\n"
+		"    limit: { key: src, rate: 10pps, burst: 2 }\n"
+		"    exceed: { shape: 250ms }\n";
+	static const struct {
+		const char *src;
+		uint64_t now, room;
+		uint8_t verdict;
+		uint64_t depart;
+	} rows[] = {
+		{ "10.0.0.1", 0, 100, SL_VERDICT_FORWARD, 0 },	/* burst */
+		{ "10.0.0.1", 0, 100, SL_VERDICT_FORWARD, 0 },
+		{ "10.0.0.1", 0, 100, SL_VERDICT_DELAY, 100 * MS },
+		{ "10.0.0.1", 0, 100, SL_VERDICT_DELAY, 200 * MS },
+		{ "10.0.0.1", 0, 100, SL_VERDICT_DROP, 0 },	/* 300 ms > 250 */
+		{ "10.0.0.2", 0, 100, SL_VERDICT_FORWARD, 0 },	/* own bucket */
+		{ "10.0.0.1", 50 * MS, 100, SL_VERDICT_DELAY, 300 * MS },	/* 250 exactly */
+		{ "10.0.0.1", 60 * MS, 100, SL_VERDICT_DROP, 0 },	/* 340 */
+		/* No room: it could have waited, so a full queue dropped it. */
+		{ "10.0.0.1", 300 * MS, 0, SL_VERDICT_DROP, 0 },
+		/* No room, but it conforms now behind nobody: it passes. */
+		{ "10.0.0.1", 400 * MS, 0, SL_VERDICT_FORWARD, 400 * MS },
+		/* Its last token, then a queue of 100 ms that is not jumped. */
+		{ "10.0.0.2", 0, 1, SL_VERDICT_FORWARD, 0 },
+		{ "10.0.0.2", 0, 1, SL_VERDICT_DELAY, 100 * MS },
+		{ "10.0.0.2", 50 * MS, 0, SL_VERDICT_DROP, 0 },
+	};
+	uint8_t f[100];
+	uint64_t dep;
+
+	setup_policy(y, 64);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		uint8_t v;
+
+		udp4(f, 100, rows[i].src, 5000, 0);
+		eng->shape_room = (uint32_t)rows[i].room;
+		dep = 0;
+		v = run1_dep(f, 100, rows[i].now, &dep);
+		ck_assert_msg(v == rows[i].verdict, "row %zu: verdict %u, want %u",
+			      i, v, rows[i].verdict);
+		if (v == SL_VERDICT_DELAY) {
+			ck_assert_msg(dep == rows[i].depart, "row %zu: departs %" PRIu64 ", want %" PRIu64,
+				      i, dep, rows[i].depart);
+			ck_assert_uint_eq(eng->shape_room, rows[i].room - 1);
+		} else {
+			ck_assert_uint_eq(eng->shape_room, rows[i].room);
+		}
+	}
+	ck_assert_uint_eq(CLS(0).packets[SL_OUT_PASSED], 5);
+	ck_assert_uint_eq(CLS(0).packets[SL_OUT_DELAYED], 4);
+	ck_assert_uint_eq(CLS(0).bytes[SL_OUT_DELAYED], 400);
+	ck_assert_uint_eq(CLS(0).packets[SL_OUT_DROPPED], 4);
+	ck_assert_uint_eq(eng->st.shape_full, 2);
+	teardown_policy();
+}
+END_TEST
+
+/*
+ * Shaping bits: 1 Mbit/s, burst 1522 B, 1000 B frames in one burst:
+ * the first passes, each next leaves when its 8000 bits exist, in order.
+ */
+START_TEST(test_shape_bits_burst)
+{
+	static const char *const y =
+		"version: 1\n"
+		"classes:\n"
+		"  - name: bulk\n"
+		"    match: { proto: udp }\n"
+		"    limit: { key: flow, rate: 1Mbit, burst: 1522B }\n"
+		"    exceed: { shape: 20ms }\n";
+	uint8_t f[5][1000];
+	struct sl_pkt p[5];
+	uint8_t v[5];
+
+	setup_policy(y, 64);
+	for (int i = 0; i < 5; i++) {
+		udp4(f[i], 1000, "10.0.0.1", 5000, 0);
+		p[i] = (struct sl_pkt){ .data = f[i], .len = 1000, .wire_len = 1000 };
+	}
+	eng->shape_room = 3;
+	sl_engine_run(eng, rs, p, 5, 7, v);
+	/* 12176 bits held: the first passes, 3824 more bits take 3.824 ms. */
+	ck_assert_int_eq(v[0], SL_VERDICT_FORWARD);
+	ck_assert_int_eq(v[1], SL_VERDICT_DELAY);
+	ck_assert_uint_eq(p[1].depart_ns, 7 + 3824000);
+	ck_assert_int_eq(v[2], SL_VERDICT_DELAY);
+	ck_assert_uint_eq(p[2].depart_ns, 7 + 3824000 + 8000000);
+	/* 19.824 ms: within 20 ms, and the last room. */
+	ck_assert_int_eq(v[3], SL_VERDICT_DELAY);
+	ck_assert_uint_eq(p[3].depart_ns, 7 + 3824000 + 16000000);
+	ck_assert_int_eq(v[4], SL_VERDICT_DROP);
+	ck_assert_uint_eq(eng->shape_room, 0);
+	ck_assert_uint_eq(eng->st.shape_full, 0);	/* 27.8 ms: too late anyway */
 	teardown_policy();
 }
 END_TEST
@@ -686,6 +809,8 @@ static Suite *engine_suite(void)
 	tcase_add_test(tc, test_bit_rate_cost);
 	tcase_add_test(tc, test_repeated_key_in_burst);
 	tcase_add_test(tc, test_swap_keeps_state);
+	tcase_add_test(tc, test_shape);
+	tcase_add_test(tc, test_shape_bits_burst);
 	tcase_add_test(tc, test_slots_exhausted);
 	tcase_add_loop_test(tc, test_ceiling_exceeds, 0, sizeof(ceil_cases) / sizeof(ceil_cases[0]));
 	tcase_add_test(tc, test_ceiling_shared);

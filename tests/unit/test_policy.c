@@ -279,8 +279,22 @@ static const struct bad_case bad_cases[] = {
 	  "mark: 'cs9' is not a DSCP" },
 	{ "mark without value", LIM "    exceed: mark\n", 5, 13,
 	  "exceed: mark needs a value: {mark: DSCP}" },
-	{ "shape", LIM "    exceed: { shape: 50ms }\n", 5, 15,
-	  "shape: not supported in this version" },
+	{ "shape without unit", LIM "    exceed: { shape: 50 }\n", 5, 22,
+	  "shape: 50 has no unit (expected ns, us, ms or s)" },
+	{ "shape 2s", LIM "    exceed: { shape: 2s }\n", 5, 22,
+	  "shape: 2s is above the maximum 1s" },
+	{ "shape 1001ms", LIM "    exceed: { shape: 1001ms }\n", 5, 22,
+	  "shape: 1001ms is above the maximum 1s" },
+	{ "shape zero", LIM "    exceed: { shape: 0ms }\n", 5, 22,
+	  "shape: 0ms is zero" },
+	{ "shape 1.5ns", LIM "    exceed: { shape: 1.5ns }\n", 5, 22,
+	  "shape: 1.5ns is not a whole number of nanoseconds" },
+	{ "shape minutes", LIM "    exceed: { shape: 1min }\n", 5, 22,
+	  "shape: unknown unit 'min' in 1min (expected ns, us, ms or s)" },
+	{ "shape a list", LIM "    exceed: { shape: [50ms] }\n", 5, 22,
+	  "shape: expected a scalar, got a sequence" },
+	{ "shape without value", LIM "    exceed: shape\n", 5, 13,
+	  "exceed: shape needs a value: {shape: DELAY}" },
 	{ "two actions", LIM "    exceed: { mark: 1, shape: 2ms }\n", 5, 13,
 	  "exceed: expected one action" },
 	{ "exceed typo", LIM "    exceed: { makr: ef }\n", 5, 15,
@@ -559,6 +573,22 @@ START_TEST(test_all_fields)
 END_TEST
 
 /* Defaults, quoting, flow vs block style, aliases, "any". */
+/* shape: the delay in ns, the action, in block and flow style. */
+START_TEST(test_shape)
+{
+	struct sl_policy *p;
+
+	p = load_ok(LIM "    exceed: { shape: 50ms }\n"
+		    "  - name: b\n    limit: { key: none, rate: 1Mbit, burst: 64KB }\n"
+		    "    exceed:\n      shape: 1s\n");
+	ck_assert_int_eq(p->classes[0].exceed.action, SL_EXCEED_SHAPE);
+	ck_assert_uint_eq(p->classes[0].exceed.shape_ns, 50000000);
+	ck_assert_int_eq(p->classes[1].exceed.action, SL_EXCEED_SHAPE);
+	ck_assert_uint_eq(p->classes[1].exceed.shape_ns, SL_SHAPE_DELAY_MAX_NS);
+	sl_policy_free(p);
+}
+END_TEST
+
 START_TEST(test_defaults_and_styles)
 {
 	struct sl_policy *p;
@@ -779,6 +809,49 @@ START_TEST(test_rate_parse)
 	} else {
 		ck_assert_msg(err[0] != '\0', "%s: no message", c->s);
 	}
+}
+END_TEST
+
+struct delay_case {
+	const char *s;
+	int rc;
+	uint64_t ns;
+};
+
+static const struct delay_case delay_cases[] = {
+	{ "50ms", 0, 50000000 },
+	{ "1.5ms", 0, 1500000 },
+	{ "200us", 0, 200000 },
+	{ "1s", 0, 1000000000 },
+	{ "1000000000ns", 0, 1000000000 },
+	{ "0.000000001s", 0, 1 },
+	{ "0.5s", 0, 500000000 },
+	{ " 20 MS ", 0, 20000000 },
+	{ "1ns", 0, 1 },
+	{ "1.000000001s", -EINVAL, 0 },
+	{ "1000000001ns", -EINVAL, 0 },
+	{ "0.0000000001s", -EINVAL, 0 },
+	{ "0us", -EINVAL, 0 },
+	{ "ms", -EINVAL, 0 },
+	{ "-5ms", -EINVAL, 0 },
+	{ "1e3ms", -EINVAL, 0 },
+	{ "50", -EINVAL, 0 },
+	{ "99999999999999999999999s", -EINVAL, 0 },
+};
+
+START_TEST(test_delay_parse)
+{
+	const struct delay_case *c = &delay_cases[_i];
+	uint64_t ns = 0;
+	char err[256] = "";
+	int rc;
+
+	rc = sl_delay_parse(c->s, &ns, err, sizeof(err));
+	ck_assert_msg(rc == c->rc, "%s: rc %d (%s)", c->s, rc, err);
+	if (rc == 0)
+		ck_assert_uint_eq(ns, c->ns);
+	else
+		ck_assert_msg(err[0] != '\0', "%s: no message", c->s);
 }
 END_TEST
 
@@ -1152,6 +1225,7 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, test_design_example);
 	tcase_add_test(tc, test_all_fields);
 	tcase_add_test(tc, test_defaults_and_styles);
+	tcase_add_test(tc, test_shape);
 	tcase_add_test(tc, test_aliases);
 	tcase_add_loop_test(tc, test_keys, 0, N(key_cases));
 	tcase_add_loop_test(tc, test_ceilings, 0, N(ceiling_cases));
@@ -1162,6 +1236,7 @@ static Suite *policy_suite(void)
 	tc = tcase_create("values");
 	tcase_add_loop_test(tc, test_rate_parse, 0, N(rate_cases));
 	tcase_add_loop_test(tc, test_burst_parse, 0, N(burst_cases));
+	tcase_add_loop_test(tc, test_delay_parse, 0, N(delay_cases));
 	tcase_add_loop_test(tc, test_limit_check, 0, N(limit_cases));
 	tcase_add_loop_test(tc, test_tcp_flags_parse, 0, N(flags_cases));
 	tcase_add_loop_test(tc, test_prefix_parse, 0, N(prefix_cases));

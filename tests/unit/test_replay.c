@@ -1339,6 +1339,121 @@ START_TEST(test_errors)
 }
 END_TEST
 
+/*
+ * shape, worked by hand: 100 pps, burst 2, delay 50 ms; source A sends
+ * 20 packets 2 ms apart from t = 0, and an unmatched source B one at
+ * 25 ms. A's first two pass, the third (4 ms) waits for its token at
+ * 10 ms, each next one 10 ms after the one before, as long as that is
+ * at most 50 ms after it arrived: 8 wait, 10 are dropped. With a queue
+ * of 3, only 3 wait at once (a place frees as one leaves), and the
+ * packets that found it full are dropped and counted as such. OUT.pcap
+ * holds every forwarded packet at its departure, in time order.
+ */
+static const struct shape_case {
+	const char *queue;	/* --shape-queue, or NULL for the default */
+	uint64_t passed, delayed, dropped, full, high;
+	struct { int seq; uint64_t ms; } out[12];	/* seq -1: source B */
+	uint32_t n_out;
+} shape_cases[] = {
+	{ NULL, 2, 8, 10, 0, 5,
+	  { { 0, 0 }, { 1, 2 }, { 2, 10 }, { 3, 20 }, { -1, 25 }, { 4, 30 },
+	    { 5, 40 }, { 6, 50 }, { 7, 60 }, { 10, 70 }, { 15, 80 } }, 11 },
+	{ "3", 2, 6, 12, 12, 3,
+	  { { 0, 0 }, { 1, 2 }, { 2, 10 }, { 3, 20 }, { -1, 25 }, { 4, 30 },
+	    { 5, 40 }, { 10, 50 }, { 15, 60 } }, 9 },
+};
+
+START_TEST(test_shape)
+{
+	static const char policy[] =
+		"version: 1\n"
+		"classes:\n"
+		"  - name: shaped\n"
+		"    match: { proto: udp, src: 10.0.0.1 }\n"
+		"    limit: { key: src, rate: 100pps, burst: 2 }\n"
+		"    exceed: { shape: 50ms }\n";
+	static const struct pkt_spec a = UDP4("10.0.0.1", "192.0.2.1", 4000, 5000);
+	static const struct pkt_spec b = UDP4("10.0.0.9", "192.0.2.1", 4000, 5000);
+	const struct shape_case *c = &shape_cases[_i];
+	struct gen_pkt v[21] = { 0 };
+	uint8_t buf[FRAME_MAX];
+	char errbuf[PCAP_ERRBUF_SIZE];
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	struct ctl_result r;
+	json_t *j, *cls, *rp, *sq;
+	struct tmp t;
+	pcap_t *p;
+	uint32_t k = 0, got = 0;
+	const char *args[12] = { "-j", "replay", "--policy" };
+	int na = 3;
+
+	tmp_make(&t);
+	for (uint32_t i = 0; i < 20; i++, k++) {
+		if (i == 13) {	/* B at 25 ms, between A's 24 and 26 ms */
+			v[k].ts = T0 + 25 * MS;
+			v[k].len = frame_build(&b, 1ULL << 32, buf);
+			v[k].data = malloc(v[k].len);
+			memcpy(v[k].data, buf, v[k].len);
+			v[k].caplen = v[k].len;
+			k++;
+		}
+		v[k].ts = T0 + i * 2 * MS;
+		v[k].len = frame_build(&a, i, buf);
+		v[k].data = malloc(v[k].len);
+		memcpy(v[k].data, buf, v[k].len);
+		v[k].caplen = v[k].len;
+	}
+	file_write(tmp_path(&t, 0, "policy.yaml"), policy, strlen(policy));
+	pcap_write(tmp_path(&t, 1, "in.pcap"), DLT_EN10MB, v, k);
+	args[na++] = tmp_path(&t, 0, "policy.yaml");
+	if (c->queue != NULL) {
+		args[na++] = "--shape-queue";
+		args[na++] = c->queue;
+	}
+	args[na++] = tmp_path(&t, 1, "in.pcap");
+	args[na++] = tmp_path(&t, 2, "out.pcap");
+	ctl_run(&t, args, &r);
+	ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+	j = json_loads(r.out, 0, NULL);
+	ck_assert_ptr_nonnull(j);
+	cls = json_object_get(json_array_get(json_object_get(j, "classes"), 0), "packets");
+	ck_assert_uint_eq(jint(cls, "passed", "shaped"), c->passed);
+	ck_assert_uint_eq(jint(cls, "delayed", "shaped"), c->delayed);
+	ck_assert_uint_eq(jint(cls, "dropped", "shaped"), c->dropped);
+	rp = jobj(j, "replay", "top");
+	ck_assert_uint_eq(jint(rp, "forwarded", "replay"), c->n_out);
+	sq = jobj(rp, "shape_queue", "replay");
+	ck_assert_uint_eq(jint(sq, "delayed", "shape_queue"), c->delayed);
+	ck_assert_uint_eq(jint(sq, "full_drops", "shape_queue"), c->full);
+	ck_assert_uint_eq(jint(sq, "high_water", "shape_queue"), c->high);
+
+	p = pcap_open_offline_with_tstamp_precision(tmp_path(&t, 2, "out.pcap"),
+						    PCAP_TSTAMP_PRECISION_NANO, errbuf);
+	ck_assert_msg(p != NULL, "%s", errbuf);
+	while (pcap_next_ex(p, &h, &data) == 1) {
+		uint64_t ts = (uint64_t)h->ts.tv_sec * NS + (uint64_t)h->ts.tv_usec;
+		uint64_t tag = 0;
+
+		for (int i = 0; i < 8; i++)
+			tag = tag << 8 | data[42 + i];
+		CHECK(got < c->n_out, "more than %u packets out", c->n_out);
+		CHECK(ts == T0 + c->out[got].ms * MS &&
+		      tag == (c->out[got].seq < 0 ? 1ULL << 32 : (uint64_t)c->out[got].seq),
+		      "out.pcap packet %u: tag %" PRIx64 " at %" PRIu64 " ms, want #%d at %" PRIu64 " ms",
+		      got, tag, (uint64_t)((ts - T0) / MS), c->out[got].seq, c->out[got].ms);
+		got++;
+	}
+	ck_assert_uint_eq(got, c->n_out);
+	pcap_close(p);
+	json_decref(j);
+	ctl_free(&r);
+	for (uint32_t i = 0; i < k; i++)
+		free(v[i].data);
+	tmp_remove(&t);
+}
+END_TEST
+
 static Suite *replay_suite(void)
 {
 	Suite *s = suite_create("replay");
@@ -1349,6 +1464,7 @@ static Suite *replay_suite(void)
 	tcase_add_loop_test(tc, test_counts, 0, N(cases));
 	tcase_add_loop_test(tc, test_deterministic, 0, N(determinism_cases));
 	tcase_add_test(tc, test_text);
+	tcase_add_loop_test(tc, test_shape, 0, N(shape_cases));
 	tcase_add_loop_test(tc, test_errors, 0, N(err_cases));
 	suite_add_tcase(s, tc);
 	return s;

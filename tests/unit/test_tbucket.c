@@ -155,6 +155,28 @@ static __u64 ref_wait(const struct ref_tb *m, const struct sl_tb_profile *p,
 	return w > U64_MAX ? NEVER : (__u64)w;
 }
 
+/*
+ * Accepts any now, cost and max_wait; the exact scheduler: the packet
+ * leaves when the credit behind the last one covers it, if that is at
+ * most max_wait after now, and takes its cost then.
+ */
+static int ref_schedule(struct ref_tb *m, const struct sl_tb_profile *p,
+			__u64 now_ns, __u64 cost, __u64 max_wait,
+			__u64 *depart_ns)
+{
+	__u64 w;
+
+	ref_refill(m, p, now_ns);
+	w = ref_wait(m, p, cost);
+	if (w == NEVER || (u128)(m->last_ns - now_ns) + w > max_wait ||
+	    (u128)m->last_ns + w > U64_MAX)
+		return 0;
+	*depart_ns = m->last_ns + w;
+	ref_refill(m, p, *depart_ns);
+	m->credit -= (u128)cost * NS;
+	return 1;
+}
+
 /* Accepts a bucket and its model; 1 if they hold the same state. */
 static int same_state(const struct sl_tb *b, const struct ref_tb *m)
 {
@@ -819,6 +841,184 @@ START_TEST(test_volume_shaper)
 }
 END_TEST
 
+/* schedule: when a packet leaves, by hand. */
+static const struct {
+	const char *what;
+	__u64 rate, cap, tokens, frac, last, now, cost, max_wait;
+	int ok;
+	__u64 depart;
+} sched_rows[] = {
+	{ "conforms now", 10, 10, 5, 0, 0, 0, 1, 0, 1, 0 },
+	{ "clock ahead of last refill", 10, 10, 0, 0, 0, 50 * MS, 1, 50 * MS,
+	  1, 100 * MS },
+	{ "empty, 10 pps: 100 ms", 10, 10, 0, 0, 0, 0, 1, 100 * MS, 1, 100 * MS },
+	{ "empty, 1 ns too long", 10, 10, 0, 0, 0, 0, 1, 100 * MS - 1, 0, 0 },
+	{ "behind a queue of 50 ms", 10, 10, 0, 0, 50 * MS, 0, 1, 150 * MS,
+	  1, 150 * MS },
+	{ "behind a queue, 1 ns too long", 10, 10, 0, 0, 50 * MS, 0, 1,
+	  150 * MS - 1, 0, 0 },
+	{ "tokens left at the queue's end", 10, 10, 1, 0, 50 * MS, 0, 1,
+	  50 * MS, 1, 50 * MS },
+	{ "max_wait 0 polices", 10, 10, 0, 999999999, 0, 0, 1, 0, 0, 0 },
+	{ "half a token held", 1, 10, 0, 500000000, 0, 0, 1, NS, 1, NS / 2 },
+	{ "over the capacity", 10, 10, 10, 0, 0, 0, 11, U64_MAX, 0, 0 },
+	{ "400G, a 1500-byte frame", RATE_MAX, CAP_MAX, 0, 0, 0, 0, 12000,
+	  MS, 1, 30 },
+	{ "3 pps, 10 packets", 3, 10, 0, 0, 0, 0, 10, U64_MAX, 1, 3333333334ULL },
+	{ "past the clock's end", 1, 10, 0, 0, U64_MAX - 10, U64_MAX - 10, 1,
+	  U64_MAX, 0, 0 },
+	{ "at the clock's end", 1000000000, 10, 0, 0, U64_MAX - 10,
+	  U64_MAX - 10, 10, U64_MAX, 1, U64_MAX },
+};
+
+/* Each row, and the exact model agrees on the outcome and the state. */
+START_TEST(test_schedule_table)
+{
+	struct sl_tb_profile p;
+	struct sl_tb b;
+	struct ref_tb m;
+	__u64 d = 0, md = 0;
+	int i = _i, got, want;
+
+	ck_assert_int_eq(sl_tb_profile_init(&p, sched_rows[i].rate,
+					    sched_rows[i].cap), 0);
+	set_both(&b, &m, sched_rows[i].tokens, sched_rows[i].frac,
+		 sched_rows[i].last);
+	got = sl_tb_schedule(&b, &p, sched_rows[i].now, sched_rows[i].cost,
+			     sched_rows[i].max_wait, &d);
+	want = ref_schedule(&m, &p, sched_rows[i].now, sched_rows[i].cost,
+			    sched_rows[i].max_wait, &md);
+	ck_assert_msg(got == sched_rows[i].ok && (!got || d == sched_rows[i].depart),
+		      "%s: %d at %llu, want %d at %llu", sched_rows[i].what,
+		      got, d, sched_rows[i].ok, sched_rows[i].depart);
+	ck_assert_msg(want == got && (!got || md == d) && same_state(&b, &m),
+		      "%s: differs from the model", sched_rows[i].what);
+}
+END_TEST
+
+/*
+ * Scheduling and policing, fed the same random arrivals, costs, limits
+ * and policy swaps as the exact model, agree with it on every outcome,
+ * departure and state; a bucket's departures never go back, never come
+ * before their arrival and never after max_wait.
+ */
+START_TEST(test_schedule_random)
+{
+	struct sl_tb_profile p;
+	struct sl_tb b;
+	struct ref_tb m;
+	struct rng r;
+
+	for (unsigned int t = 0; t < 3000; t++) {
+		__u64 now, typical, earn_ns, prev = 0;
+
+		rng_seed(&r, t);
+		gen_profile(&r, t, &p);
+		typical = rng_log(&r, 1, p.capacity);
+		earn_ns = ref_fill_ns(p.rate, typical);
+		if (earn_ns > 1ULL << 60)
+			earn_ns = 1ULL << 60;
+		now = rng_range(&r, 0, 1ULL << 62);
+		if (t % 10 == 0)
+			now = U64_MAX - rng_log(&r, 1, 1ULL << 40);
+		sl_tb_init(&b, &p, now);
+		ref_init(&m, &p, now);
+		for (int e = 0; e < 400; e++) {
+			__u64 cost, max_wait, d = 0, md = 0;
+			int got, want;
+
+			if (rng_range(&r, 0, 63) == 0)	/* policy swap */
+				gen_profile(&r, SWAP, &p);
+			now = next_arrival(&r, &p, now, b.last_ns, earn_ns);
+			cost = next_cost(&r, &p, typical);
+			switch (rng_range(&r, 0, 7)) {
+			case 0:
+				max_wait = 0;
+				break;
+			case 1:
+				max_wait = U64_MAX;
+				break;
+			case 2:		/* policing in between */
+				got = sl_tb_conform(&b, &p, now, cost);
+				want = ref_conform(&m, &p, now, cost);
+				TB_CHECK(got == want && same_state(&b, &m),
+					 "seed %llu trial %u event %d: conform differs from the model",
+					 base_seed, t, e);
+				continue;
+			default:
+				max_wait = rng_range(&r, 0, 8 * earn_ns);
+				break;
+			}
+			got = sl_tb_schedule(&b, &p, now, cost, max_wait, &d);
+			want = ref_schedule(&m, &p, now, cost, max_wait, &md);
+			TB_CHECK(got == want && (!got || d == md) && same_state(&b, &m),
+				 "seed %llu trial %u event %d: rate %llu capacity %llu now %llu cost %llu max_wait %llu: %d at %llu, want %d at %llu; %llu+%llu/1e9 at %llu, want %llu+%llu/1e9 at %llu",
+				 base_seed, t, e, p.rate, p.capacity, now, cost,
+				 max_wait, got, d, want, md, b.tokens, b.frac,
+				 b.last_ns, (__u64)(m.credit / NS),
+				 (__u64)(m.credit % NS), m.last_ns);
+			if (!got)
+				continue;
+			TB_CHECK(d >= now && d - now <= max_wait && d >= prev,
+				 "seed %llu trial %u event %d: departs at %llu, arrived %llu, max_wait %llu, previous %llu",
+				 base_seed, t, e, d, now, max_wait, prev);
+			prev = d;
+		}
+	}
+}
+END_TEST
+
+/*
+ * A shaper offered twice what it may pass in 10 s, with a wait limit of 1 s:
+ * what leaves by the end is rate * time + burst within one packet, in
+ * arrival order, nothing waits beyond the limit, and the queue (what is
+ * scheduled but not yet gone) never holds more than the limit's worth.
+ */
+START_TEST(test_volume_schedule)
+{
+	struct sl_tb_profile p;
+	struct sl_tb b;
+	struct rng r;
+
+	for (unsigned int t = 0; t < 400; t++) {
+		__u64 rate, burst, cmax, cmin, now, end, cost, d, prev = 0;
+		u128 left = 0, target, ahead;
+
+		rng_seed(&r, t);
+		rate = t < 2 ? (t ? RATE_MAX : 1) : rng_log(&r, 1, RATE_MAX);
+		burst = gen_burst(&r, rate, 2);
+		ck_assert_int_eq(sl_tb_profile_init(&p, rate, burst), 0);
+		target = (u128)rate * 10 + burst;
+		cmax = (__u64)(target / 1000);
+		cmax = cmax > burst / 2 ? burst / 2 : cmax;
+		cmax = cmax ? cmax : 1;
+		cmin = cmax / 2 ? cmax / 2 : 1;
+		now = rng_range(&r, 0, 1ULL << 62);
+		end = now + TEN_S;
+		sl_tb_init(&b, &p, now);
+		while (now <= end) {
+			cost = rng_range(&r, cmin, cmax);
+			if (sl_tb_schedule(&b, &p, now, cost, NS, &d)) {
+				TB_CHECK(d >= prev && d - now <= NS,
+					 "seed %llu trial %u: departs at %llu after %llu, arrived %llu",
+					 base_seed, t, d, prev, now);
+				prev = d;
+				if (d <= end)
+					left += cost;
+			}
+			/* queued: at most what 1 s earns, plus a packet */
+			ahead = (u128)(b.last_ns - now) * rate;
+			TB_CHECK(ahead <= ((u128)rate + cmax) * NS,
+				 "seed %llu trial %u: %llu ns queued", base_seed,
+				 t, b.last_ns - now);
+			/* offered: twice burst + rate * time over the 10 s */
+			now += (__u64)((u128)cost * TEN_S / target / 2);
+		}
+		check_volume("schedule", t, rate, burst, cmax, target, left);
+	}
+}
+END_TEST
+
 /* Accepts nothing; the seed from SL_TB_SEED, else from the clock. */
 static unsigned long long pick_seed(void)
 {
@@ -848,6 +1048,8 @@ static Suite *tbucket_suite(void)
 	tcase_add_test(tc, test_profile_swap);
 	tcase_add_loop_test(tc, test_wait_table, 0,
 			    sizeof(wait_rows) / sizeof(wait_rows[0]));
+	tcase_add_loop_test(tc, test_schedule_table, 0,
+			    sizeof(sched_rows) / sizeof(sched_rows[0]));
 	suite_add_tcase(s, tc);
 	tcase_add_test(prop, test_profile_init_random);
 	tcase_add_test(prop, test_full_refill_exact);
@@ -855,6 +1057,8 @@ static Suite *tbucket_suite(void)
 	tcase_add_test(prop, test_agree_random);
 	tcase_add_test(prop, test_volume_policer);
 	tcase_add_test(prop, test_volume_shaper);
+	tcase_add_test(prop, test_schedule_random);
+	tcase_add_test(prop, test_volume_schedule);
 	suite_add_tcase(s, prop);
 	return s;
 }
