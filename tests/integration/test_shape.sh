@@ -245,7 +245,9 @@ dp_shaper() {
 # wait, SIGTERM: they are sent when due, before sluice-dp exits.
 if want D; then
 	start_phase D 8192
-	send 2 1 2 &
+	# 4 s of burst: the swap (SIGHUP, then the queue's growth to 150) has
+	# to land inside it even when telemetry answers slowly.
+	send 4 1 4 &
 	GEN_BG=$!
 	for _ in $(seq 1 200); do
 		[ "$(dp_shaper queued)" -gt 0 ] && break
