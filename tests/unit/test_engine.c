@@ -388,6 +388,66 @@ START_TEST(test_shape)
 END_TEST
 
 /*
+ * A shaping class with a ceiling: the ceiling polices at arrival. Two
+ * sources with their own 10 pps buckets share a ceiling with a burst of
+ * 3 packets: a packet is queued only if the ceiling takes it then, and
+ * one it refuses is dropped without charging its key's bucket.
+ */
+START_TEST(test_shape_with_ceiling)
+{
+	static const char *const y =
+		"version: 1\n"
+		"classes:\n"
+		"  - name: shaped\n"
+		"    match: { proto: udp, dport: 5000 }\n"
+		"    limit: { key: src, rate: 10pps, burst: 1 }\n"
+		"    ceiling: { rate: 20pps, burst: 3 }\n"
+		"    exceed: { shape: 250ms }\n";
+	static const struct {
+		const char *src;
+		uint8_t verdict;
+		uint64_t depart;
+	} rows[] = {
+		{ "10.0.0.1", SL_VERDICT_FORWARD, 0 },		/* key 1, ceiling 1 */
+		{ "10.0.0.1", SL_VERDICT_DELAY, 100 * MS },	/* key waits, ceiling 2 */
+		{ "10.0.0.2", SL_VERDICT_FORWARD, 0 },		/* ceiling 3: empty now */
+		{ "10.0.0.2", SL_VERDICT_DROP, 0 },		/* key would wait; ceiling refuses */
+		{ "10.0.0.1", SL_VERDICT_DROP, 0 },		/* ceiling refuses */
+	};
+	uint8_t f[100];
+	uint64_t dep;
+
+	setup_policy(y, 64);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		uint8_t v;
+
+		udp4(f, 100, rows[i].src, 5000, 0);
+		eng->shape_room = 100;
+		dep = 0;
+		v = run1_dep(f, 100, 0, &dep);
+		ck_assert_msg(v == rows[i].verdict, "row %zu: verdict %u, want %u",
+			      i, v, rows[i].verdict);
+		if (v == SL_VERDICT_DELAY)
+			ck_assert_msg(dep == rows[i].depart, "row %zu: departs %" PRIu64 ", want %" PRIu64,
+				      i, dep, rows[i].depart);
+	}
+	/*
+	 * The refused packet charged no key: at 100 ms 10.0.0.2's bucket has
+	 * earned its token and the ceiling two, so the next one passes at
+	 * once. Had the refused one been scheduled, it would hold the token
+	 * of 100 ms and this one would wait until 200 ms.
+	 */
+	udp4(f, 100, "10.0.0.2", 5000, 0);
+	dep = 0;
+	ck_assert_uint_eq(run1_dep(f, 100, 100 * MS, &dep), SL_VERDICT_FORWARD);
+	ck_assert_uint_eq(CLS(0).packets[SL_OUT_PASSED], 3);
+	ck_assert_uint_eq(CLS(0).packets[SL_OUT_DELAYED], 1);
+	ck_assert_uint_eq(CLS(0).packets[SL_OUT_DROPPED], 2);
+	teardown_policy();
+}
+END_TEST
+
+/*
  * Shaping bits: 1 Mbit/s, burst 1522 B, 1000 B frames in one burst:
  * the first passes, each next leaves when its 8000 bits exist, in order.
  */
@@ -811,6 +871,7 @@ static Suite *engine_suite(void)
 	tcase_add_test(tc, test_swap_keeps_state);
 	tcase_add_test(tc, test_shape);
 	tcase_add_test(tc, test_shape_bits_burst);
+	tcase_add_test(tc, test_shape_with_ceiling);
 	tcase_add_test(tc, test_slots_exhausted);
 	tcase_add_loop_test(tc, test_ceiling_exceeds, 0, sizeof(ceil_cases) / sizeof(ceil_cases[0]));
 	tcase_add_test(tc, test_ceiling_shared);
