@@ -234,32 +234,82 @@ static const char *sl_rate_unit_hint(const char *u)
 	return NULL;
 }
 
+
+/* A decimal number as written before its unit: "12.50 Mbit". */
+struct sl_decimal {
+	const char *ip;		/* integer digits */
+	size_t ni;
+	const char *fp;		/* fraction digits, trailing zeros dropped */
+	size_t nf;
+	const char *unit;	/* after the number and any spaces */
+};
+
+/* Accepts trimmed text; splits it into digits and unit. */
+static void sl_decimal_split(const char *buf, struct sl_decimal *d)
+{
+	const char *p = buf;
+
+	memset(d, 0, sizeof(*d));
+	d->ip = p;
+	while (isdigit((unsigned char)*p))
+		p++;
+	d->ni = (size_t)(p - d->ip);
+	if (*p == '.') {
+		d->fp = ++p;
+		while (isdigit((unsigned char)*p))
+			p++;
+		d->nf = (size_t)(p - d->fp);
+	}
+	d->unit = p;
+	while (*d->unit == ' ')
+		d->unit++;
+	/* Trailing zeros of the fraction do not change the value. */
+	while (d->nf > 0 && d->fp[d->nf - 1] == '0')
+		d->nf--;
+}
+
+/*
+ * Accepts a split decimal with digits and a unit of 10^exp10 base
+ * units; stores its value in base units. Returns 0, -EDOM when that is
+ * not a whole number (more fraction digits than exp10: every unit is a
+ * power of ten), or -ERANGE when it is above max.
+ */
+static int sl_decimal_scale(const struct sl_decimal *d, unsigned int exp10,
+			    uint64_t max, uint64_t *out)
+{
+	uint64_t whole, frac = 0, scale = 1;
+	unsigned int k;
+
+	for (k = exp10; k > 0; k--)
+		scale *= 10;
+	if (d->nf > exp10)
+		return -EDOM;
+	if (sl_parse_uint(d->ip, d->ni, max, &whole) != 0 || whole > max / scale)
+		return -ERANGE;
+	if (d->nf > 0) {
+		sl_parse_uint(d->fp, d->nf, UINT64_MAX, &frac);
+		for (k = (unsigned int)d->nf; k < exp10; k++)
+			frac *= 10;
+	}
+	*out = whole * scale + frac;
+	return *out > max ? -ERANGE : 0;
+}
+
 /* Any string; see policy.h. */
 int sl_rate_parse(const char *s, uint64_t *rate, enum sl_rate_unit *unit,
 		  char *err, size_t errlen)
 {
 	char buf[SL_VALUE_MAX];
-	const char *p, *ip, *fp = NULL, *u;
-	size_t ni, nf = 0, i;
-	uint64_t whole, frac = 0, scale = 1;
-	unsigned int k;
+	struct sl_decimal d;
+	const char *u;
+	size_t i;
+	int rc;
 
 	if (sl_trim_copy(s, buf, sizeof(buf), err, errlen) != 0)
 		return -EINVAL;
-	ip = p = buf;
-	while (isdigit((unsigned char)*p))
-		p++;
-	ni = (size_t)(p - ip);
-	if (*p == '.') {
-		fp = ++p;
-		while (isdigit((unsigned char)*p))
-			p++;
-		nf = (size_t)(p - fp);
-	}
-	u = p;
-	while (*u == ' ')
-		u++;
-	if (ni == 0) {
+	sl_decimal_split(buf, &d);
+	u = d.unit;
+	if (d.ni == 0) {
 		snprintf(err, errlen, "'%s' is not a rate (expected a number and a unit: %s)",
 			 buf, SL_RATE_UNITS_TEXT);
 		return -EINVAL;
@@ -283,33 +333,15 @@ int sl_rate_parse(const char *s, uint64_t *rate, enum sl_rate_unit *unit,
 				 u, buf, SL_RATE_UNITS_TEXT);
 		return -EINVAL;
 	}
-	k = sl_rate_units[i].exp10;
-	for (; k > 0; k--)
-		scale *= 10;
-	/* Trailing zeros of the fraction do not change the value. */
-	while (nf > 0 && fp[nf - 1] == '0')
-		nf--;
-	/*
-	 * With the fraction's trailing zeros gone, f / 10^nf * 10^e is an
-	 * integer exactly when nf <= e, because every unit is 10^e.
-	 */
-	if (nf > sl_rate_units[i].exp10) {
+	rc = sl_decimal_scale(&d, sl_rate_units[i].exp10, SL_TB_RATE_MAX, rate);
+	if (rc == -EDOM) {
 		snprintf(err, errlen, "%s is not a whole number of %s per second",
 			 buf, sl_rate_units[i].unit == SL_UNIT_BITS ? "bits" : "packets");
 		return -EINVAL;
 	}
-	if (sl_parse_uint(ip, ni, SL_TB_RATE_MAX, &whole) != 0 ||
-	    whole > SL_TB_RATE_MAX / scale)
+	if (rc == -ERANGE)
 		goto too_big;
-	if (nf > 0) {
-		sl_parse_uint(fp, nf, UINT64_MAX, &frac);
-		for (k = (unsigned int)nf; k < sl_rate_units[i].exp10; k++)
-			frac *= 10;
-	}
-	*rate = whole * scale + frac;
 	*unit = sl_rate_units[i].unit;
-	if (*rate > SL_TB_RATE_MAX)
-		goto too_big;
 	if (*rate == 0) {
 		snprintf(err, errlen, "%s is zero (the smallest rate is 1%s)",
 			 buf, *unit == SL_UNIT_BITS ? "bit" : "pps");
@@ -406,62 +438,37 @@ static const struct {
 int sl_delay_parse(const char *s, uint64_t *ns, char *err, size_t errlen)
 {
 	char buf[SL_VALUE_MAX];
-	const char *p, *fp = NULL, *u;
-	size_t ni, nf = 0, i;
-	uint64_t whole, frac = 0, scale = 1;
-	unsigned int k;
+	struct sl_decimal d;
+	size_t i;
+	int rc;
 
 	if (sl_trim_copy(s, buf, sizeof(buf), err, errlen) != 0)
 		return -EINVAL;
-	p = buf;
-	while (isdigit((unsigned char)*p))
-		p++;
-	ni = (size_t)(p - buf);
-	if (*p == '.') {
-		fp = ++p;
-		while (isdigit((unsigned char)*p))
-			p++;
-		nf = (size_t)(p - fp);
-	}
-	u = p;
-	while (*u == ' ')
-		u++;
-	if (ni == 0) {
+	sl_decimal_split(buf, &d);
+	if (d.ni == 0) {
 		snprintf(err, errlen, "'%s' is not a delay (expected a number and a unit: ns, us, ms or s)",
 			 buf);
 		return -EINVAL;
 	}
-	if (*u == '\0') {
+	if (*d.unit == '\0') {
 		snprintf(err, errlen, "%s has no unit (expected ns, us, ms or s)",
 			 buf);
 		return -EINVAL;
 	}
 	for (i = 0; i < SL_N_DELAY_UNITS; i++)
-		if (strcasecmp(u, sl_delay_units[i].name) == 0)
+		if (strcasecmp(d.unit, sl_delay_units[i].name) == 0)
 			break;
 	if (i == SL_N_DELAY_UNITS) {
 		snprintf(err, errlen, "unknown unit '%s' in %s (expected ns, us, ms or s)",
-			 u, buf);
+			 d.unit, buf);
 		return -EINVAL;
 	}
-	for (k = sl_delay_units[i].exp10; k > 0; k--)
-		scale *= 10;
-	while (nf > 0 && fp[nf - 1] == '0')
-		nf--;
-	if (nf > sl_delay_units[i].exp10) {
+	rc = sl_decimal_scale(&d, sl_delay_units[i].exp10, SL_SHAPE_DELAY_MAX_NS, ns);
+	if (rc == -EDOM) {
 		snprintf(err, errlen, "%s is not a whole number of nanoseconds", buf);
 		return -EINVAL;
 	}
-	if (sl_parse_uint(buf, ni, SL_SHAPE_DELAY_MAX_NS, &whole) != 0 ||
-	    whole > SL_SHAPE_DELAY_MAX_NS / scale)
-		goto too_long;
-	if (nf > 0) {
-		sl_parse_uint(fp, nf, UINT64_MAX, &frac);
-		for (k = (unsigned int)nf; k < sl_delay_units[i].exp10; k++)
-			frac *= 10;
-	}
-	*ns = whole * scale + frac;
-	if (*ns > SL_SHAPE_DELAY_MAX_NS)
+	if (rc == -ERANGE)
 		goto too_long;
 	if (*ns == 0) {
 		snprintf(err, errlen, "%s is zero (a packet that may not wait is dropped: write exceed: drop)",
