@@ -12,8 +12,13 @@
 
 #include <stdint.h>
 
-/* Every frame is this long: Ethernet + IPv4 + UDP/TCP + padding, no FCS. */
+/*
+ * Without --payload-size every frame is this long: Ethernet + IPv4 +
+ * UDP/TCP + padding, no FCS. With it, this is the slot that holds a
+ * flow's headers, and the class's payload follows them in the mbuf.
+ */
 #define SL_BENCH_FRAME		64
+#define SL_BENCH_PAYLOAD_MAX	1400
 
 /* How the classes' limits compare with what each flow offers. */
 enum sl_bench_mix {
@@ -39,6 +44,8 @@ enum sl_bench_payload {
 /* The flows of a run: frames in the order the ports hand them out. */
 struct sl_bench_traffic {
 	uint8_t *frames;	/* n_flows frames of SL_BENCH_FRAME bytes */
+	uint8_t *payloads;	/* with payload_size: one per class */
+	uint32_t payload_size;	/* L4 payload bytes; 0: 64-byte frames */
 	uint32_t n_flows;
 	uint32_t cursor;	/* the frame the next packet gets */
 	uint64_t left;		/* packets until the run stops; 0: no limit */
@@ -47,19 +54,28 @@ struct sl_bench_traffic {
 /*
  * The policy of n_classes classes for mix, as YAML text (free() it), or
  * NULL when out of memory. Class i matches the flows that
- * sl_bench_traffic_build() gives it and no other; with payload classes
- * (pl), class i is preceded by payload class i, with the same limit.
+ * sl_bench_traffic_build() gives it and no other. With payload classes
+ * (pl) and n_patterns 0, class i is preceded by payload class i, with
+ * the same limit; with n_patterns N, N payload classes come first, each
+ * with a pattern of its own (HTTP request lines, paths, headers) and
+ * L3/L4 fields that every flow of its protocol holds, so that every
+ * packet is scanned against all N patterns.
  */
 char *sl_bench_policy(uint32_t n_classes, enum sl_bench_mix mix,
-		      enum sl_bench_payload pl);
+		      enum sl_bench_payload pl, uint32_t n_patterns);
 
 /*
- * Accepts n_flows >= n_classes; fills t with n_flows distinct flows
- * spread evenly over the classes, in a fixed pseudo-random order.
+ * Accepts n_flows >= n_classes and payload_size 0 (64-byte frames) or
+ * up to SL_BENCH_PAYLOAD_MAX; fills t with n_flows distinct flows
+ * spread evenly over the classes, in a fixed pseudo-random order. With
+ * n_patterns, the payload of class i holds what pattern i % n_patterns
+ * matches under pl match, and what no pattern matches otherwise.
  * Returns 0 or -ENOMEM.
  */
 int sl_bench_traffic_build(struct sl_bench_traffic *t, uint32_t n_classes,
-			   uint32_t n_flows, int socket_id);
+			   uint32_t n_flows, uint32_t payload_size,
+			   enum sl_bench_payload pl, uint32_t n_patterns,
+			   int socket_id);
 void sl_bench_traffic_free(struct sl_bench_traffic *t);
 
 #endif /* SL_BENCH_H */

@@ -61,6 +61,8 @@ struct bench_cfg {
 	enum sl_bench_mix mix;
 	enum sl_bench_payload payload;
 	uint32_t classes;
+	uint32_t patterns;	/* payload classes of their own; 0: one a class */
+	uint32_t payload_size;	/* L4 payload bytes; 0: 64-byte frames */
 	uint32_t flows;
 	uint32_t table;		/* flow-table keys, as sluice-dp --flows */
 	double duration_s;
@@ -81,6 +83,9 @@ struct bench_rep {
 	double cpp;		/* busy TSC cycles per packet */
 	double cpp_cpu;		/* TSC cycles of CPU time per packet */
 };
+
+/* How long the policy took to load and build (patterns compiled). */
+static double build_s;
 
 /* CPU time the forwarding thread ran, around the loop. */
 static uint64_t loop_cpu_ns;
@@ -115,6 +120,9 @@ static void usage(FILE *f)
 		"  --mix M        conform (every limit far above a flow's rate), drops (a quarter of the classes at 20 pps)\n"
 		"                 or shape (that quarter shaped, { shape: 10ms }, instead of policed); default conform\n"
 		"  --payload P    payload classes in front of the classes: none, idle (never scanned), scan (every packet scanned, none matches) or match (every packet matches); default none\n"
+		"  --patterns N   with --payload: N payload classes of their own (HTTP-style patterns) before the classes,\n"
+		"                 every packet scanned against all N; default 0, one payload class in front of each class\n"
+		"  --payload-size B  L4 payload bytes of every frame, 1-%d (frames grow to carry them); default 0, 64-byte frames\n"
 		"  --classes N    classes in the policy, 1-%d (default 100)\n"
 		"  --flows N      distinct flows, as many flow-table keys (default 100000)\n"
 		"  --table N      flow-table capacity, as sluice-dp --flows (default 1048576)\n"
@@ -125,7 +133,7 @@ static void usage(FILE *f)
 		"                 (the same work in every run, for instruction counts under callgrind)\n"
 		"  --label NAME   name of the configuration in the report (default the mode)\n"
 		"  --json FILE    write the results as JSON\n",
-		BENCH_CLASSES_MAX);
+		SL_BENCH_PAYLOAD_MAX, BENCH_CLASSES_MAX);
 }
 
 /* Accepts an option value; a number in [lo, hi] into out, or -1. */
@@ -182,6 +190,8 @@ static int parse_args(int argc, char **argv, struct bench_cfg *cfg)
 		{ "mode", required_argument, NULL, 'm' },
 		{ "mix", required_argument, NULL, 'x' },
 		{ "payload", required_argument, NULL, 'P' },
+		{ "patterns", required_argument, NULL, 'n' },
+		{ "payload-size", required_argument, NULL, 's' },
 		{ "classes", required_argument, NULL, 'c' },
 		{ "flows", required_argument, NULL, 'f' },
 		{ "table", required_argument, NULL, 't' },
@@ -224,6 +234,16 @@ static int parse_args(int argc, char **argv, struct bench_cfg *cfg)
 		case 'P':
 			if (parse_payload(optarg, &cfg->payload) < 0)
 				return -1;
+			break;
+		case 'n':
+			if (parse_num("--patterns", optarg, 0, 16000, &v) < 0)
+				return -1;
+			cfg->patterns = (uint32_t)v;
+			break;
+		case 's':
+			if (parse_num("--payload-size", optarg, 1, SL_BENCH_PAYLOAD_MAX, &v) < 0)
+				return -1;
+			cfg->payload_size = (uint32_t)v;
 			break;
 		case 'c':
 			if (parse_num("--classes", optarg, 1, BENCH_CLASSES_MAX, &v) < 0)
@@ -294,7 +314,7 @@ static uint16_t stamp_rx(uint16_t port, uint16_t queue, struct rte_mbuf **pkts,
 			 uint16_t n, uint16_t max, void *arg)
 {
 	struct sl_bench_traffic *t = arg;
-	uint32_t cur = t->cursor;
+	uint32_t cur = t->cursor, size = t->payload_size;
 
 	(void)port;
 	(void)queue;
@@ -309,10 +329,21 @@ static uint16_t stamp_rx(uint16_t port, uint16_t queue, struct rte_mbuf **pkts,
 		if (ahead >= t->n_flows)
 			ahead -= t->n_flows;
 		rte_prefetch0(t->frames + (size_t)ahead * SL_BENCH_FRAME);
-		memcpy(rte_pktmbuf_mtod(pkts[i], void *),
-		       t->frames + (size_t)cur * SL_BENCH_FRAME, SL_BENCH_FRAME);
-		pkts[i]->data_len = SL_BENCH_FRAME;
-		pkts[i]->pkt_len = SL_BENCH_FRAME;
+		const uint8_t *f = t->frames + (size_t)cur * SL_BENCH_FRAME;
+		uint8_t *d = rte_pktmbuf_mtod(pkts[i], uint8_t *);
+		uint16_t len = SL_BENCH_FRAME;
+
+		memcpy(d, f, SL_BENCH_FRAME);
+		if (size != 0) {
+			/* The headers, then the payload of the flow's class. */
+			uint16_t cls;
+
+			memcpy(&cls, f + 62, sizeof(cls));
+			memcpy(d + f[61], t->payloads + (size_t)cls * size, size);
+			len = (uint16_t)(f[61] + size);
+		}
+		pkts[i]->data_len = len;
+		pkts[i]->pkt_len = len;
 		if (++cur == t->n_flows)
 			cur = 0;
 	}
@@ -484,9 +515,16 @@ static json_t *report_json(const struct bench_cfg *cfg,
 						     cfg->mix == SL_BENCH_SHAPE ? "shape" : "conform"));
 	json_object_set_new(root, "payload", json_string(payload_names[cfg->payload]));
 	json_object_set_new(root, "classes", json_integer(cfg->classes));
+	json_object_set_new(root, "patterns", json_integer(cfg->patterns));
+	json_object_set_new(root, "payload_bytes", json_integer(cfg->payload_size));
+	json_object_set_new(root, "policy_build_s", json_real(build_s));
 	json_object_set_new(root, "flows", json_integer(cfg->flows));
 	json_object_set_new(root, "table", json_integer(cfg->table));
-	json_object_set_new(root, "frame_bytes", json_integer(SL_BENCH_FRAME));
+	/* With a payload size, UDP frames are 42 bytes plus it, TCP 54. */
+	json_object_set_new(root, "frame_bytes_udp", json_integer(cfg->payload_size ?
+								42 + cfg->payload_size : SL_BENCH_FRAME));
+	json_object_set_new(root, "frame_bytes_tcp", json_integer(cfg->payload_size ?
+								54 + cfg->payload_size : SL_BENCH_FRAME));
 	json_object_set_new(root, "burst", json_integer(DP_BURST));
 	json_object_set_new(root, "duration_s", json_real(cfg->duration_s));
 	json_object_set_new(root, "tsc_hz", json_integer((json_int_t)rte_get_tsc_hz()));
@@ -596,7 +634,9 @@ static int measure(const struct bench_cfg *cfg, struct dp_worker *w)
 /* The policy for cfg, compiled. */
 static struct sl_ruleset *ruleset_build(const struct bench_cfg *cfg)
 {
-	char *text = sl_bench_policy(cfg->classes, cfg->mix, cfg->payload);
+	char *text = sl_bench_policy(cfg->classes, cfg->mix, cfg->payload,
+				     cfg->patterns);
+	uint64_t t0 = rte_get_tsc_cycles();
 	struct sl_ruleset *rs = NULL;
 	struct sl_diags diags;
 	struct sl_policy *p;
@@ -612,6 +652,9 @@ static struct sl_ruleset *ruleset_build(const struct bench_cfg *cfg)
 			      sizeof(err));
 	if (rs == NULL)
 		fprintf(stderr, "sluice-bench-worker: policy: %s\n", err);
+	build_s = (double)(rte_get_tsc_cycles() - t0) / (double)rte_get_tsc_hz();
+	printf("%-14s policy of %u classes and %u payload patterns loaded and built in %.3f s\n",
+	       cfg->label, cfg->classes, cfg->patterns, build_s);
 free_text:
 	free(text);
 	return rs;
@@ -646,6 +689,7 @@ static int bench(const struct bench_cfg *cfg)
 		return -1;
 	dp.active = dp.rs;
 	if (sl_bench_traffic_build(&traffic, cfg->classes, cfg->flows,
+				   cfg->payload_size, cfg->payload, cfg->patterns,
 				   (int)rte_socket_id()) < 0) {
 		fprintf(stderr, "sluice-bench-worker: no memory for %u frames\n", cfg->flows);
 		goto free_rs;

@@ -94,18 +94,74 @@ static int payload_class(char *s, size_t cap, uint32_t i,
 			class_exceed_for(i, mix));
 }
 
+/*
+ * Pattern k of --patterns: four kinds of what an HTTP policy looks for,
+ * two anchored at the request line and two anywhere in the payload (so
+ * a miss scans to the end), each with a number of its own and a few
+ * classes, alternations and repeats.
+ */
+static void pattern_of(char *s, size_t cap, uint32_t k)
+{
+	static const char *const re[] = {
+		"^(GET|POST) /api/v[12]/svc%u/[a-z]+\\b",
+		"^GET /static/a%u/[0-9a-f]{8}\\.(js|css)",
+		"\\r\\nHost: h%u\\.example\\.(com|net)\\r\\n",
+		"[?&]tok%u=[A-Za-z0-9]{16}",
+	};
+
+	snprintf(s, cap, re[k % 4], k);
+}
+
+/* What pattern k matches, at the start of a payload (at most 64 bytes). */
+static void pattern_hit(char *s, size_t cap, uint32_t k)
+{
+	static const char *const hit[] = {
+		"POST /api/v1/svc%u/orders HTTP/1.1\r\n",
+		"GET /static/a%u/0badc0de.js HTTP/1.1\r\n",
+		"GET / HTTP/1.1\r\nHost: h%u.example.com\r\n",
+		"GET /q?tok%u=AbCdEfGh12345678 HTTP/1.1\r\n",
+	};
+
+	snprintf(s, cap, hit[k % 4], k);
+}
+
+/*
+ * Payload class k of --patterns: every flow of its protocol (UDP for
+ * even k, TCP for odd, as the classes), keyed per flow, as the classes
+ * send many classes' flows to one payload class and only the 5-tuple
+ * tells them apart.
+ */
+static int pattern_class(char *s, size_t cap, uint32_t k, uint32_t n_classes,
+			 enum sl_bench_mix mix, enum sl_bench_payload pl)
+{
+	uint32_t i = k % n_classes;
+	char re[96];
+
+	pattern_of(re, sizeof(re), k);
+	return snprintf(s, cap,
+			"  - name: pat%u\n"
+			"    match: { proto: %s, src: 10.0.0.0/8, dport: %s, payload: '%s' }\n"
+			"    limit: { key: flow, %s }\n"
+			"    exceed: %s\n",
+			k, k % 2 == 0 ? "udp" : "tcp",
+			pl == SL_BENCH_PL_IDLE ? "1" : "1000-3499", re,
+			class_limit(i, mix), class_exceed_for(i, mix));
+}
+
 /* See bench.h; each class (and payload class) takes under 256 bytes of text. */
 char *sl_bench_policy(uint32_t n_classes, enum sl_bench_mix mix,
-		      enum sl_bench_payload pl)
+		      enum sl_bench_payload pl, uint32_t n_patterns)
 {
-	size_t cap = 256 + (size_t)n_classes * 512, len;
+	size_t cap = 256 + ((size_t)n_classes + n_patterns) * 512, len;
 	char *s = malloc(cap);
 
 	if (s == NULL)
 		return NULL;
 	len = (size_t)snprintf(s, cap, "version: 1\ndefault: pass\nclasses:\n");
+	for (uint32_t k = 0; pl != SL_BENCH_PL_NONE && k < n_patterns && len < cap; k++)
+		len += (size_t)pattern_class(s + len, cap - len, k, n_classes, mix, pl);
 	for (uint32_t i = 0; i < n_classes && len < cap; i++) {
-		if (pl != SL_BENCH_PL_NONE)
+		if (pl != SL_BENCH_PL_NONE && n_patterns == 0)
 			len += (size_t)payload_class(s + len, cap - len, i, mix, pl);
 		if (len >= cap)
 			break;
@@ -125,8 +181,12 @@ char *sl_bench_policy(uint32_t n_classes, enum sl_bench_mix mix,
 	return s;
 }
 
-/* Write the frame of flow j of class i at f. */
-static void frame_build(uint8_t *f, uint32_t i, uint32_t j)
+/*
+ * Write the frame of flow j of class i at f: with payload_size, only
+ * its headers, its header length in byte 61 and i in bytes 62-63.
+ */
+static void frame_build(uint8_t *f, uint32_t i, uint32_t j,
+			uint32_t payload_size)
 {
 	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)f;
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
@@ -135,6 +195,11 @@ static void frame_build(uint8_t *f, uint32_t i, uint32_t j)
 	uint16_t dport = (uint16_t)(1000 + 10 * i + j % 10);
 	uint16_t ip_len = SL_BENCH_FRAME - sizeof(*eth);
 	char buf[16], *payload;
+
+	if (payload_size != 0)
+		ip_len = (uint16_t)(sizeof(*ip) + payload_size +
+				    (proto == PROTO_UDP ? sizeof(struct rte_udp_hdr) :
+							  sizeof(struct rte_tcp_hdr)));
 
 	memset(f, 0, SL_BENCH_FRAME);
 	memcpy(eth->dst_addr.addr_bytes, "\x02\x00\x00\x00\x00\x02", 6);
@@ -168,9 +233,51 @@ static void frame_build(uint8_t *f, uint32_t i, uint32_t j)
 		tcp->rx_win = rte_cpu_to_be_16(65535);
 		payload = (char *)(tcp + 1);
 	}
+	if (payload_size != 0) {
+		f[61] = (uint8_t)((uint8_t *)payload - f);
+		memcpy(f + 62, &(uint16_t){ (uint16_t)i }, 2);
+		return;
+	}
 	/* 10 bytes, what a 64-byte TCP frame holds: for --payload. */
 	snprintf(buf, sizeof(buf), "POST /c%03u", i % 1000);
 	memcpy(payload, buf, 10);
+}
+
+/*
+ * Write the payload_size bytes of class i's payload at s: a request
+ * line (what pattern i % n_patterns matches, under match; else one no
+ * pattern matches; without n_patterns, "POST /cIII" as 64-byte frames
+ * carry), then headers and a cookie of letters and digits.
+ */
+static void payload_build(char *s, uint32_t payload_size, uint32_t i,
+			  enum sl_bench_payload pl, uint32_t n_patterns)
+{
+	static const char hdrs[] =
+		"User-Agent: Mozilla/5.0 (X11; Linux x86_64) bench/1.0\r\n"
+		"Accept: text/html,application/xhtml+xml,*/*;q=0.8\r\n"
+		"Accept-Language: en-US,en;q=0.5\r\nAccept-Encoding: gzip, deflate\r\n"
+		"Connection: keep-alive\r\nCookie: session=";
+	static const char alnum[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	uint64_t x = 0x9e3779b97f4a7c15ULL ^ i;
+	char head[2 * SL_BENCH_PAYLOAD_MAX];
+	size_t n;
+
+	if (n_patterns == 0)
+		snprintf(head, sizeof(head), "POST /c%03u HTTP/1.1\r\n", i % 1000);
+	else if (pl == SL_BENCH_PL_MATCH)
+		pattern_hit(head, sizeof(head), i % n_patterns);
+	else
+		snprintf(head, sizeof(head), "GET /index.html HTTP/1.1\r\nHost: www.example.org\r\n");
+	n = strlen(head);
+	memcpy(head + n, hdrs, sizeof(hdrs) - 1);
+	n += sizeof(hdrs) - 1;
+	while (n < payload_size) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		head[n++] = alnum[x % (sizeof(alnum) - 1)];
+	}
+	memcpy(s, head, payload_size);
 }
 
 /* xorshift64: a fixed, portable order, the same in every run. */
@@ -184,7 +291,9 @@ static uint64_t next_rand(uint64_t *x)
 
 /* See bench.h. */
 int sl_bench_traffic_build(struct sl_bench_traffic *t, uint32_t n_classes,
-			   uint32_t n_flows, int socket_id)
+			   uint32_t n_flows, uint32_t payload_size,
+			   enum sl_bench_payload pl, uint32_t n_patterns,
+			   int socket_id)
 {
 	uint32_t *order;
 	uint64_t seed = 0x5eed5eed5eedULL;
@@ -194,12 +303,20 @@ int sl_bench_traffic_build(struct sl_bench_traffic *t, uint32_t n_classes,
 	t->frames = rte_malloc_socket("sl_bench_frames",
 				      (size_t)n_flows * SL_BENCH_FRAME,
 				      RTE_CACHE_LINE_SIZE, socket_id);
-	if (order == NULL || t->frames == NULL) {
+	if (payload_size != 0)
+		t->payloads = rte_malloc_socket("sl_bench_payloads",
+						(size_t)n_classes * payload_size,
+						RTE_CACHE_LINE_SIZE, socket_id);
+	if (order == NULL || t->frames == NULL ||
+	    (payload_size != 0 && t->payloads == NULL)) {
 		free(order);
-		rte_free(t->frames);
-		t->frames = NULL;
+		sl_bench_traffic_free(t);
 		return -ENOMEM;
 	}
+	t->payload_size = payload_size;
+	for (uint32_t i = 0; payload_size != 0 && i < n_classes; i++)
+		payload_build((char *)t->payloads + (size_t)i * payload_size,
+			      payload_size, i, pl, n_patterns);
 	/*
 	 * Shuffled, so that the engine meets flows in no particular order,
 	 * but stored in the order they are sent, so that writing a frame
@@ -216,7 +333,8 @@ int sl_bench_traffic_build(struct sl_bench_traffic *t, uint32_t n_classes,
 	}
 	for (uint32_t k = 0; k < n_flows; k++)
 		frame_build(t->frames + (size_t)k * SL_BENCH_FRAME,
-			    order[k] % n_classes, order[k] / n_classes);
+			    order[k] % n_classes, order[k] / n_classes,
+			    payload_size);
 	free(order);
 	t->n_flows = n_flows;
 	return 0;
@@ -226,5 +344,7 @@ int sl_bench_traffic_build(struct sl_bench_traffic *t, uint32_t n_classes,
 void sl_bench_traffic_free(struct sl_bench_traffic *t)
 {
 	rte_free(t->frames);
+	rte_free(t->payloads);
 	t->frames = NULL;
+	t->payloads = NULL;
 }
