@@ -41,6 +41,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# metrics PREFIX...: the lines of sluiced's metrics that start so. sluiced
+# runs on the gateway, so its 127.0.0.1 is the gateway's.
+metrics() {
+	ip netns exec "$GW_NS" /usr/bin/python3 -c 'import sys, urllib.request
+text = urllib.request.urlopen("http://127.0.0.1:19477/metrics", timeout=5).read().decode()
+print("\n".join(l for l in text.splitlines() if l.startswith(tuple(sys.argv[1:]))))' "$@" || true
+}
+
 # sink_start FILE: count what reaches the inside host.
 sink_start() {
 	ip netns exec "$IN_NS" build/tests/sluice-sink -i "$IN_IF" -t 600 >"$1" 2>"$T/sink.log" &
@@ -97,8 +105,8 @@ echo
 echo "== sluicectl stats"
 $CTL stats
 echo
-echo "== Prometheus metrics (sluiced, http://127.0.0.1:19477/metrics), excerpt"
-/usr/bin/python3 -c 'import urllib.request; print("\n".join(l for l in urllib.request.urlopen("http://127.0.0.1:19477/metrics", timeout=5).read().decode().splitlines() if l.startswith(("sluice_class_packets_total", "sluice_policy_version", "sluice_dataplane_up"))))' || true
+echo "== Prometheus metrics (sluiced, http://127.0.0.1:19477/metrics on the gateway), excerpt"
+metrics sluice_class_packets_total sluice_policy_version sluice_dataplane_up sluice_path
 $CTL -j stats >"$T/stats-before.json"
 kill -TERM "$DP_PID"; wait "$DP_PID" || true; DP_PID=
 
@@ -119,3 +127,6 @@ sleep 1.2	# sluiced reads the XDP program's counters every second
 $CTL -j stats >"$T/stats-after.json"
 /usr/bin/python3 deploy/demo_report.py --since "$T/stats-before.json" "$POLICY" \
 	"$T/gen-xdp.json" "$T/stats-after.json" "$T/sink-xdp.json"
+echo
+echo "== Prometheus metrics on the XDP path, excerpt"
+metrics sluice_path sluice_xdp_ready sluice_failovers_total
