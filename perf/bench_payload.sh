@@ -56,26 +56,10 @@ BENCH=$BUILD/perf/sluice-bench-worker
 
 T=$(mktemp -d /tmp/bench_payload.XXXXXX)
 trap 'rm -rf "$T"' EXIT
-# The EAL of bench_worker.sh: private memory, nothing left behind.
-eal() {
-	echo -l "$CORES" --no-pci --in-memory --file-prefix "slbp$$-$1" \
-		--socket-mem 512 --vdev net_null0 --vdev net_null1 \
-		--log-level=lib.eal:warning --log-level=pmd:warning
-}
-
-# bench_rep LABEL OUT ARGS...: one repetition of sluice-bench-worker.
-bench_rep() {
-	local label=$1 out=$2
-	shift 2
-	# shellcheck disable=SC2046
-	"$BENCH" $(eal "$label") -- --label "$label" --reps 1 \
-		--duration "$DURATION" --warmup "$WARMUP" --json "$out" "$@" \
-		>"$T/$label.log" 2>&1 || {
-		echo "bench_payload.sh: sluice-bench-worker $label failed:" >&2
-		tail -20 "$T/$label.log" >&2
-		return 1
-	}
-}
+SOCKET_MEM=512
+BENCH_NAME=bench_payload.sh BENCH_PREFIX=slbp
+# shellcheck source=perf/bench_lib.sh
+. "$HERE/bench_lib.sh"
 
 CONFIGS=
 for b in $SIZES; do CONFIGS="$CONFIGS base-$b"; done

@@ -60,12 +60,9 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
-# The EAL of bench_worker.sh: private memory, nothing left behind.
-eal() {
-	echo --no-pci --in-memory --file-prefix "slqm$$-$1" \
-		--socket-mem "$SOCKET_MEM" --vdev net_null0 --vdev net_null1 \
-		--log-level=lib.eal:warning --log-level=pmd:warning
-}
+BENCH_NAME=bench_qos_meter.sh BENCH_PREFIX=slqm
+# shellcheck source=perf/bench_lib.sh
+. "$HERE/bench_lib.sh"
 
 # qos_meter_rep OUT: one repetition of qos_meter. It loops until killed,
 # so the window is read from outside: port stats over telemetry, CPU time
@@ -74,7 +71,7 @@ qos_meter_rep() {
 	local out=$1 prefix=slqm$$-qm log=$T/qos_meter.log sock i
 	sock=/var/run/dpdk/$prefix/dpdk_telemetry.v2
 	# shellcheck disable=SC2046
-	"$QOS_METER" -l "${CORES##*,}" $(eal qm) -- -p 3 >"$log" 2>&1 &
+	"$QOS_METER" -l "${CORES##*,}" $(net_null_eal qm) -- -p 3 >"$log" 2>&1 &
 	QPID=$!
 	for i in $(seq 300); do
 		[ -S "$sock" ] && grep -q '^Core' "$log" && break
@@ -106,21 +103,6 @@ PY
 	# Killed, it cannot remove its runtime directory itself.
 	rm -rf "/var/run/dpdk/$prefix"
 	cp "$T/qm.raw" "$out"
-}
-
-# bench LABEL OUT ARGS...: one repetition of sluice-bench-worker, as
-# bench_worker.sh runs it.
-bench_rep() {
-	local label=$1 out=$2
-	shift 2
-	# shellcheck disable=SC2046
-	"$BENCH" -l "$CORES" $(eal "$label") -- --label "$label" --reps 1 \
-		--duration "$DURATION" --warmup "$WARMUP" --json "$out" "$@" \
-		>"$T/$label.log" 2>&1 || {
-		echo "bench_qos_meter.sh: sluice-bench-worker $label failed:" >&2
-		tail -20 "$T/$label.log" >&2
-		return 1
-	}
 }
 
 CONFIGS="qos_meter bare stamp sluice"

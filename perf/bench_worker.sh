@@ -59,12 +59,10 @@ command -v "$TESTPMD" >/dev/null || { echo "bench_worker.sh: $TESTPMD not found"
 T=$(mktemp -d /tmp/bench_worker.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 # The same EAL for every configuration: the first core the main lcore,
-# the second the one that forwards. Private memory, nothing left behind.
-eal() {
-	echo -l "$CORES" --no-pci --in-memory --file-prefix "slbw$$-$1" \
-		--socket-mem "$SOCKET_MEM" --vdev net_null0 --vdev net_null1 \
-		--log-level=lib.eal:warning --log-level=pmd:warning
-}
+# the second the one that forwards.
+BENCH_NAME=bench_worker.sh BENCH_PREFIX=slbw
+# shellcheck source=perf/bench_lib.sh
+. "$HERE/bench_lib.sh"
 
 # testpmd MODE OUT: one repetition of testpmd forwarding in MODE; the
 # same pool (8192 mbufs, cache 256) and burst (32) as sluice-dp's. Rates
@@ -75,7 +73,7 @@ testpmd_rep() {
 	rm -f "$fifo"
 	mkfifo "$fifo"
 	# shellcheck disable=SC2046
-	"$TESTPMD" $(eal "tp-$mode") -- -i --forward-mode="$mode" \
+	"$TESTPMD" -l "$CORES" $(net_null_eal "tp-$mode") -- -i --forward-mode="$mode" \
 		--record-core-cycles --no-flush-rx --burst=32 --mbcache=256 \
 		--total-num-mbufs=8192 --nb-cores=1 --rxq=1 --txq=1 \
 		<"$fifo" >"$log" 2>&1 &
@@ -115,22 +113,7 @@ json.dump({"mpps": sum(pps[-2:]) / 1e6, "cycles_per_packet": float(cyc.group(1))
 EOF
 }
 
-# bench LABEL OUT ARGS...: one repetition of sluice-bench-worker.
-bench_rep() {
-	local label=$1 out=$2
-	shift 2
-	# shellcheck disable=SC2046
-	"$BENCH" $(eal "$label") -- --label "$label" --reps 1 \
-		--duration "$DURATION" --warmup "$WARMUP" --json "$out" "$@" \
-		>"$T/$label.log" 2>&1 || {
-		echo "bench_worker.sh: sluice-bench-worker $label failed:" >&2
-		tail -20 "$T/$label.log" >&2
-		return 1
-	}
-}
-
 CONFIGS="io macswap bare stamp sluice"
-[ "$DROPS" = 1 ] && CONFIGS="$CONFIGS sluice-drops"
 [ "$PAYLOAD" = 1 ] && CONFIGS="$CONFIGS sluice-pl-idle sluice-pl-scan sluice-pl-match"
 [ "$DROPS" = 1 ] && CONFIGS="$CONFIGS sluice-drops sluice-shape"
 echo "worker benchmark: $REPS repetition(s) of ${DURATION}s, lcores $CORES, 100 classes, 100000 flows, 64-byte frames, burst 32" >&2
