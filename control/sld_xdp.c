@@ -150,31 +150,27 @@ static void dp_trouble(struct sld *d, char *buf, size_t len)
 
 const char *sld_path(struct sld *d, char *reason, size_t len)
 {
-	char why[1200], r[2400];
-	const char *path;
+	bool on_xdp = d->xdp && sl_xdp_attached(d->xdp), healthy = dp_healthy(d);
+	char why[1200];
 
-	dp_trouble(d, why, sizeof(why));
-	if (d->xdp && sl_xdp_attached(d->xdp)) {
-		path = "xdp";
-		if (dp_healthy(d) && d->in_sync)
-			snprintf(r, sizeof(r), "the dataplane is back; it takes traffic after %d ms healthy",
+	/* The main loop asks for the path alone every round: no text then. */
+	if (reason) {
+		dp_trouble(d, why, sizeof(why));
+		if (on_xdp && healthy && d->in_sync)
+			snprintf(reason, len, "the dataplane is back; it takes traffic after %d ms healthy",
 				 SLD_FAILBACK_MS);
-		else if (dp_healthy(d))
-			snprintf(r, sizeof(r), "the dataplane is back but not in sync: %s",
+		else if (on_xdp && healthy)
+			snprintf(reason, len, "the dataplane is back but not in sync: %s",
 				 d->sync_why);
+		else if (on_xdp)
+			snprintf(reason, len, "%s", why);
+		else if (healthy)
+			snprintf(reason, len, "%s", d->in_sync ? "" : d->sync_why);
 		else
-			snprintf(r, sizeof(r), "%s", why);
-	} else if (dp_healthy(d)) {
-		path = "dpdk";
-		snprintf(r, sizeof(r), "%s", d->in_sync ? "" : d->sync_why);
-	} else {
-		path = "down";
-		snprintf(r, sizeof(r), "%s; the XDP path cannot take over: %s", why,
-			 d->xdp_why[0] ? d->xdp_why : "attaching failed");
+			snprintf(reason, len, "%s; the XDP path cannot take over: %s", why,
+				 d->xdp_why[0] ? d->xdp_why : "attaching failed");
 	}
-	if (reason)
-		snprintf(reason, len, "%s", r);
-	return path;
+	return on_xdp ? "xdp" : healthy ? "dpdk" : "down";
 }
 
 /* Accepts a daemon on the dataplane path that is not healthy: fail over. */
