@@ -12,13 +12,14 @@
 #                20 pps, or shaped ({ shape: 10ms }) instead
 #
 #   perf/bench_payload.sh [--quick] [--reps N] [--duration S] [--build DIR]
-#                         [--cores LIST]
+#                         [--cores LIST] [--json FILE]
 #
 # --quick: 10, 100 and 1000 patterns, 1 repetition of 0.5 s. Prints
 # cycles per packet (medians, thread CPU time) and what each adds to the
-# baseline of its payload size; writes DIR/perf/bench_payload.json and
-# DIR/perf/bench_payload.md. 10,000 patterns take about 15 s to load and
-# compile, in every run of such a configuration, outside the timed window.
+# baseline of its payload size; writes FILE (default
+# DIR/perf/bench_payload.json) and the table beside it as FILE.md.
+# 10,000 patterns take about 15 s to load and compile, in every run of
+# such a configuration, outside the timed window.
 # Builds nothing: expects sluice-bench-worker in DIR/perf (default build).
 set -euo pipefail
 
@@ -44,6 +45,7 @@ while [ $# -gt 0 ]; do
 	--duration) DURATION=$2; shift ;;
 	--build) BUILD=$2; shift ;;
 	--cores) CORES=$2; shift ;;
+	--json) JSON=$2; shift ;;
 	--patterns) PATTERNS=$2; shift ;;
 	-h|--help) usage; exit 0 ;;
 	*) echo "bench_payload.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
@@ -51,6 +53,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 BENCH=$BUILD/perf/sluice-bench-worker
+JSON=${JSON:-$BUILD/perf/bench_payload.json}
 [ "$(id -u)" = 0 ] || { echo "bench_payload.sh: needs root (DPDK)" >&2; exit 1; }
 [ -x "$BENCH" ] || { echo "bench_payload.sh: $BENCH not built (meson compile -C $BUILD)" >&2; exit 1; }
 
@@ -84,9 +87,9 @@ print("  rep %s %-16s %8.2f cycles/packet (CPU time), policy built in %.2f s" % 
 	done
 done
 
-python3 - "$T" "$REPS" "$CONFIGS" "$BUILD/perf" "$DURATION" "$CORES" <<'EOF'
+python3 - "$T" "$REPS" "$CONFIGS" "$JSON" "$DURATION" "$CORES" <<'EOF'
 import json, os, statistics, subprocess, sys
-tdir, reps, configs, outdir, duration, cores = sys.argv[1:]
+tdir, reps, configs, out, duration, cores = sys.argv[1:]
 reps, configs = int(reps), configs.split()
 runs = {c: [json.load(open(os.path.join(tdir, f"{c}.{r}.json"))) for r in range(1, reps + 1)]
         for c in configs}
@@ -131,10 +134,10 @@ for r in rows:
     md.append(f"| {r['config']} | {r['payload']} | {r['patterns']} | {num(r['payload_bytes'], 'd') or '64-byte frame'} | "
               f"{r['cycles_per_packet']:.1f} | {r['mpps_cpu']:.2f} | {num(r['added'], '+.1f')} | {r['vs'] or ''} | "
               f"{r['policy_build_s']:.2f} |")
-os.makedirs(outdir, exist_ok=True)
+os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
 json.dump({"reps": reps, "duration_s": float(duration), "lcores": cores, "cpu": model,
            "loadavg": [float(x) for x in load], "table": rows, "runs": runs},
-          open(os.path.join(outdir, "bench_payload.json"), "w"), indent=1)
-open(os.path.join(outdir, "bench_payload.md"), "w").write("\n".join(md) + "\n")
-print(f"results: {outdir}/bench_payload.json, {outdir}/bench_payload.md")
+          open(out, "w"), indent=1)
+open(out + ".md", "w").write("\n".join(md) + "\n")
+print(f"results: {out}, {out}.md")
 EOF
