@@ -103,10 +103,20 @@ grep -q 'polling queue' "$T/dp.log" || { echo "bench_apply.sh: sluice-dp did not
 "$SLUICED" --socket "$T/sluiced.sock" --dp-socket "$T/dp.sock" --state-dir "$T/state" \
 	--metrics none --pair none --log-stderr >"$T/sluiced.log" 2>&1 &
 PIDS+=($!)
-for _ in $(seq 100); do
-	[ -S "$T/sluiced.sock" ] && break
+# Until sluiced has the dataplane: an apply before that is only stored.
+dp_path() {
+	"$CTL" -s "$T/sluiced.sock" --json status 2>/dev/null |
+		python3 -c 'import json, sys; print(json.load(sys.stdin).get("path"))' 2>/dev/null || true
+}
+for _ in $(seq 300); do
+	[ -S "$T/sluiced.sock" ] && [ "$(dp_path)" = dpdk ] && break
 	sleep 0.1
 done
+[ "$(dp_path)" = dpdk ] || {
+	echo "bench_apply.sh: sluiced did not reach sluice-dp in 30 s:" >&2
+	tail -5 "$T/sluiced.log" >&2
+	exit 1
+}
 
 # apply OUT FILE [--dry-run]: the reply and the wall time, as one JSON object.
 apply() {
