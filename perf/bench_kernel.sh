@@ -76,6 +76,9 @@ LAB=slk$$	# lib.sh's lab prefix
 export LAB
 # shellcheck source=tests/integration/lib.sh
 . "$ROOT/tests/integration/lib.sh"	# lab, sluice-dp, generator; cleans up on exit
+# lib.sh's cleanup, then the EAL runtime directories that sluice-dp and
+# the generator leave under their file prefixes.
+trap 'rc=$?; set +e; rm -rf "/var/run/dpdk/$LAB-dp" "/var/run/dpdk/$LAB-gen"; (exit $rc); cleanup' EXIT
 need_root
 lab_up
 RUNS=$T/runs
