@@ -12,7 +12,7 @@ PACKAGES=(
 	iproute2 ethtool tcpdump python3-scapy python3-yaml libclang-rt-14-dev
 	linux-libc-dev gcc-multilib
 	systemd groff-base man-db
-	gnuplot-nox lua5.4
+	gnuplot-nox lua5.4 nftables
 )
 HUGEPAGES=${SLUICE_HUGEPAGES:-1024}
 
