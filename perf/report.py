@@ -241,10 +241,12 @@ def scale_section(r, status, pl):
             lines += ["![classes](plots/scaling_classes.png)", ""]
     if flows:
         lines += ["Active flows (`bench_scale.sh`): every flow its own flow-table key; memory from the "
-                  "flow table's allocation.", "",
+                  "flow table's allocation (all slots), per slot and per flow held. The dashed lines in the "
+                  "plot are where flows x bytes per slot reaches each cache's size.", "",
                   table(flows, [("flows", "flows", 0), ("table slots", "table", 0),
                                 ("cycles/pkt", "cpu_cycles_per_packet", 1), ("Mpps/core", "mpps_cpu", 2),
-                                ("table MiB", lambda x: (x.get("flowtab_bytes") or 0) / 1048576 or None, 1),
+                                ("engine cycles/pkt", "engine_cycles_per_packet", 1),
+                                ("table MiB", lambda x: (x.get("flow_table_bytes") or 0) / 1048576 or None, 1),
                                 ("bytes/slot", "bytes_per_slot", 1), ("bytes/flow", "bytes_per_flow", 1)]), ""]
         # The x axis is flows; the table's working set is flows x bytes per slot.
         per = next((x.get("bytes_per_slot") for x in flows if x.get("bytes_per_slot")), None)
@@ -252,8 +254,10 @@ def scale_section(r, status, pl):
         if pl.plot("scaling_flows", "set logscale x\nset xlabel 'active flows (flow-table keys)'\n"
                    "set ylabel 'cycles per packet'\nset yrange [0:*]\n"
                    "set title 'cycles per packet by active flows; dashed: where the keys outgrow the cache'\n"
-                   + marks + "plot $d using 1:2 with linespoints lw 2 pt 7 title 'sluice'",
-                   {"d": [(x["flows"], x["cpu_cycles_per_packet"]) for x in flows]}):
+                   + marks + "plot $d using 1:2 with linespoints lw 2 pt 7 title 'sluice (worker loop, engine, frame writes)', "
+                   "$d using 1:3 with linespoints lw 2 pt 5 title 'engine alone (sluice - stamp)'",
+                   {"d": [(x["flows"], x["cpu_cycles_per_packet"],
+                           x.get("engine_cycles_per_packet", float("nan"))) for x in flows]}):
             lines += ["![flows](plots/scaling_flows.png)", ""]
     return lines
 
@@ -307,10 +311,12 @@ def latency_section(r, pl):
     if not b:
         return []
     cols = [("config", "config", 0), ("p50 ns", "p50_ns", 0), ("p99 ns", "p99_ns", 0),
-            ("p99.9 ns", "p999_ns", 0), ("max ns", "max_ns", 0)]
+            ("p99.9 ns", "p999_ns", 0), ("max ns", "max_ns", 0), ("p50 added ns", "added_p50_ns", 0),
+            ("p99 added ns", "added_p99_ns", 0)]
     lines = ["## Latency added by the dataplane", "",
              "`bench_latency.sh`: TSC stamped as each burst is received, read as it is handed to tx; "
-             "`bare` is the worker loop without the engine, so sluice minus bare is what the engine adds.", "",
+             "`stamp` is the worker loop writing frames without the engine, so sluice minus stamp is what the "
+             "engine adds.", "",
              table(b["table"], cols), ""]
     if pl.plot("latency", "set style data histograms\nset style histogram clustered gap 1\n"
                "set style fill solid 0.6\nset ylabel 'ns, rx to tx'\nset yrange [0:*]\n"
