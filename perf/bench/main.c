@@ -241,7 +241,7 @@ static int parse_check(struct bench_cfg *cfg)
 	/* Each flow its own key: no class may have more flows than that allows. */
 	if (cfg->flows < cfg->classes ||
 	    (cfg->flows - 1) / cfg->classes >= per_class) {
-		fprintf(stderr, "sluice-bench-worker: --flows must be from --classes to %u per class with --key %s and %u classes\n",
+		fprintf(stderr, "sluice-bench-worker: --flows must be from --classes to %u per class with --key %s and %u classes (--key flow allows more)\n",
 			per_class, cfg->key == SL_BENCH_KEY_FLOW ? "flow" : "mixed",
 			cfg->classes);
 		return -1;
