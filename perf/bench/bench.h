@@ -11,6 +11,7 @@
 #define SL_BENCH_H
 
 #include <stdint.h>
+#include <string.h>
 
 /*
  * Without --payload-size every frame is this long: Ethernet + IPv4 +
@@ -20,11 +21,30 @@
 #define SL_BENCH_FRAME		64
 #define SL_BENCH_PAYLOAD_MAX	1400
 
+/*
+ * Up to this many classes, class i owns 10.i.0.0/16 and ten destination
+ * ports (the layout the published figures were measured with); above
+ * it, a /22 and four ports each, which fits SL_BENCH_CLASSES_MAX
+ * classes under port 65535 (traffic.c).
+ */
+#define SL_BENCH_SPARSE_MAX	250
+#define SL_BENCH_CLASSES_MAX	10000
+
 /* How the classes' limits compare with what each flow offers. */
 enum sl_bench_mix {
 	SL_BENCH_CONFORM,	/* limits far above any flow's rate: all pass */
 	SL_BENCH_DROPS,		/* a quarter of the classes held to 20 pps */
 	SL_BENCH_SHAPE,		/* the same quarter shaped (10 ms) instead */
+};
+
+/*
+ * The classes' key types: mixed, 60% flow, 30% src, 10% dst (each flow
+ * is still its own key, which bounds the flows of a class: see
+ * sl_bench_class_flows_max()); or flow for every class.
+ */
+enum sl_bench_key {
+	SL_BENCH_KEY_MIXED,
+	SL_BENCH_KEY_FLOW,
 };
 
 /*
@@ -39,6 +59,13 @@ enum sl_bench_payload {
 	SL_BENCH_PL_IDLE,
 	SL_BENCH_PL_SCAN,
 	SL_BENCH_PL_MATCH,
+};
+
+/* What tells a flow apart, host byte order. */
+struct sl_bench_tuple {
+	uint32_t src, dst;
+	uint16_t sport, dport;
+	uint8_t proto;
 };
 
 /* The flows of a run: frames in the order the ports hand them out. */
@@ -62,7 +89,19 @@ struct sl_bench_traffic {
  * packet is scanned against all N patterns.
  */
 char *sl_bench_policy(uint32_t n_classes, enum sl_bench_mix mix,
-		      enum sl_bench_payload pl, uint32_t n_patterns);
+		      enum sl_bench_key key, enum sl_bench_payload pl,
+		      uint32_t n_patterns);
+
+/* Accepts i < n_classes; flow j of class i in t (traffic.c's layout). */
+void sl_bench_flow(uint32_t n_classes, uint32_t i, uint32_t j,
+		   struct sl_bench_tuple *t);
+
+/*
+ * How many flows class i of n_classes can have, each its own bucket key
+ * under key: with mixed, as many as its sources (src keys) and
+ * destinations (dst keys) allow; with flow, as many distinct 5-tuples.
+ */
+uint32_t sl_bench_class_flows_max(uint32_t n_classes, enum sl_bench_key key);
 
 /*
  * Accepts n_flows >= n_classes and payload_size 0 (64-byte frames) or
@@ -77,5 +116,26 @@ int sl_bench_traffic_build(struct sl_bench_traffic *t, uint32_t n_classes,
 			   enum sl_bench_payload pl, uint32_t n_patterns,
 			   int socket_id);
 void sl_bench_traffic_free(struct sl_bench_traffic *t);
+
+/*
+ * Accepts a built t, k < t->n_flows and room for the frame at d; writes
+ * frame k (headers, then its class's payload) and returns its length.
+ * What the rx callback does for every packet.
+ */
+static inline uint16_t sl_bench_frame_write(const struct sl_bench_traffic *t,
+					    uint32_t k, uint8_t *d)
+{
+	const uint8_t *f = t->frames + (size_t)k * SL_BENCH_FRAME;
+	uint32_t size = t->payload_size;
+	uint16_t cls;
+
+	memcpy(d, f, SL_BENCH_FRAME);
+	if (size == 0)
+		return SL_BENCH_FRAME;
+	/* The headers, then the payload of the flow's class. */
+	memcpy(&cls, f + 62, sizeof(cls));
+	memcpy(d + f[61], t->payloads + (size_t)cls * size, size);
+	return (uint16_t)(f[61] + size);
+}
 
 #endif /* SL_BENCH_H */

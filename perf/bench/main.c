@@ -17,7 +17,8 @@
  * a warm-up that fills the flow table; it reports packets per second,
  * busy TSC cycles per packet (as testpmd's --record-core-cycles counts
  * them) and TSC cycles per packet of the thread's CPU time, which leaves
- * out the time other processes held the core.
+ * out the time other processes held the core; also the flow table's
+ * memory and, with --latency, how long packets took from rx to tx.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -28,6 +29,7 @@
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <rte_cycles.h>
@@ -39,6 +41,7 @@
 #include <rte_log.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
 #include <rte_prefetch.h>
 
 #include "bench.h"
@@ -46,9 +49,20 @@
 #include "worker.h"
 
 #define BENCH_REPS_MAX		100
-#define BENCH_CLASSES_MAX	250	/* class i owns 10.i.0.0/16 */
-#define BENCH_FLOWS_PER_CLASS	65536	/* flow j of a class: 10.i.j/16 */
+#define BENCH_FLOWS_MAX		(1u << 24)
+#define BENCH_TABLE_MAX		(1u << 28)
 #define STAMP_PREFETCH		(2 * DP_BURST)	/* frames read ahead */
+#define WARMUP_ROUNDS_MAX	1000
+
+/*
+ * Latency histogram: 16-cycle buckets below 2^21 cycles (1 ms at
+ * 2.1 GHz), then 16 buckets per power of two up to 2^64 (6% wide).
+ */
+#define LAT_SHIFT		4
+#define LAT_LINEAR_BITS		21
+#define LAT_LINEAR		(1u << (LAT_LINEAR_BITS - LAT_SHIFT))
+#define LAT_SUB_BITS		4
+#define LAT_BUCKETS		(LAT_LINEAR + ((64 - LAT_LINEAR_BITS) << LAT_SUB_BITS))
 
 enum bench_mode { MODE_SLUICE, MODE_STAMP, MODE_BARE };
 
@@ -63,8 +77,10 @@ struct bench_cfg {
 	uint32_t classes;
 	uint32_t patterns;	/* payload classes of their own; 0: one a class */
 	uint32_t payload_size;	/* L4 payload bytes; 0: 64-byte frames */
+	enum sl_bench_key key;
 	uint32_t flows;
 	uint32_t table;		/* flow-table keys, as sluice-dp --flows */
+	bool latency;		/* histogram of rx-to-tx cycles per packet */
 	double duration_s;
 	double warmup_s;
 	uint64_t packets;	/* per run, instead of time; 0: by time */
@@ -82,10 +98,39 @@ struct bench_rep {
 	double mpps;		/* packets per wall-clock second */
 	double cpp;		/* busy TSC cycles per packet */
 	double cpp_cpu;		/* TSC cycles of CPU time per packet */
+	uint64_t forwarded;	/* handed to tx (the latency histogram's share) */
 };
 
 /* How long the policy took to load and build (patterns compiled). */
 static double build_s;
+
+/*
+ * Hugepage memory (rte_malloc heap bytes allocated) of a flow table of
+ * the worker's capacity, created as sl_engine_create() creates it; of
+ * the whole worker (engine, flow table, shaping queue, tx buffers); of
+ * the frames.
+ */
+static uint64_t table_bytes, worker_bytes, frames_bytes;
+
+/* Cache sizes of CPU 0 in bytes (0: unknown), and where they came from. */
+struct bench_caches {
+	uint64_t l1d, l2, l3;
+	const char *source;
+};
+
+static struct bench_caches caches;
+
+/* One lcore's rx-to-tx latencies, TSC cycles: only that lcore writes. */
+struct bench_lat {
+	uint64_t count, max;
+	uint64_t bucket[LAT_BUCKETS];
+};
+
+/* The histogram of each worker lcore (--latency), else NULL. */
+static struct bench_lat *lat_hist[RTE_MAX_LCORE];
+
+/* Offset of the rx TSC in the mbuf (a dynamic field), with --latency. */
+static int lat_off = -1;
 
 /* CPU time the forwarding thread ran, around the loop. */
 static uint64_t loop_cpu_ns;
@@ -123,9 +168,13 @@ static void usage(FILE *f)
 		"  --patterns N   with --payload: N payload classes of their own (HTTP-style patterns) before the classes,\n"
 		"                 every packet scanned against all N; default 0, one payload class in front of each class\n"
 		"  --payload-size B  L4 payload bytes of every frame, 1-%d (frames grow to carry them); default 0, 64-byte frames\n"
-		"  --classes N    classes in the policy, 1-%d (default 100)\n"
-		"  --flows N      distinct flows, as many flow-table keys (default 100000)\n"
-		"  --table N      flow-table capacity, as sluice-dp --flows (default 1048576)\n"
+		"  --classes N    classes in the policy, 1-%d (default 100); above %d each class has a /22 and 4 ports instead of a /16 and 10\n"
+		"  --key K        the classes' key types: mixed (60%% flow, 30%% src, 10%% dst; at most 65536 flows a class, 1024 above %d classes)\n"
+		"                 or flow (every class keys on the 5-tuple; any number of flows); default mixed\n"
+		"  --flows N      distinct flows, as many flow-table keys, up to %u (default 100000)\n"
+		"  --table N      flow-table capacity, as sluice-dp --flows, up to %u (default 1048576)\n"
+		"  --latency      stamp each packet with the TSC at rx (after its frame is written) and histogram the cycles\n"
+		"                 until it is handed to tx: p50, p99, p99.9, max (costs a little throughput)\n"
 		"  --duration S   seconds per repetition (default 2)\n"
 		"  --warmup S     seconds before the first repetition (default 0.5)\n"
 		"  --reps N       repetitions (default 1)\n"
@@ -133,7 +182,8 @@ static void usage(FILE *f)
 		"                 (the same work in every run, for instruction counts under callgrind)\n"
 		"  --label NAME   name of the configuration in the report (default the mode)\n"
 		"  --json FILE    write the results as JSON\n",
-		SL_BENCH_PAYLOAD_MAX, BENCH_CLASSES_MAX);
+		SL_BENCH_PAYLOAD_MAX, SL_BENCH_CLASSES_MAX, SL_BENCH_SPARSE_MAX,
+		SL_BENCH_SPARSE_MAX, BENCH_FLOWS_MAX, BENCH_TABLE_MAX);
 }
 
 /* Accepts an option value; a number in [lo, hi] into out, or -1. */
@@ -183,6 +233,33 @@ static int parse_payload(const char *s, enum sl_bench_payload *out)
 	return -1;
 }
 
+/* Accepts parsed options; 0 if they go together, else -1. */
+static int parse_check(struct bench_cfg *cfg)
+{
+	uint32_t per_class = sl_bench_class_flows_max(cfg->classes, cfg->key);
+
+	/* Each flow its own key: no class may have more flows than that allows. */
+	if (cfg->flows < cfg->classes ||
+	    (cfg->flows - 1) / cfg->classes >= per_class) {
+		fprintf(stderr, "sluice-bench-worker: --flows must be from --classes to %u per class with --key %s and %u classes (--key flow allows more)\n",
+			per_class, cfg->key == SL_BENCH_KEY_FLOW ? "flow" : "mixed",
+			cfg->classes);
+		return -1;
+	}
+	if (cfg->mode == MODE_SLUICE && cfg->flows > cfg->table) {
+		fprintf(stderr, "sluice-bench-worker: --flows %u do not fit a --table of %u keys\n",
+			cfg->flows, cfg->table);
+		return -1;
+	}
+	if (cfg->packets != 0 && cfg->mode == MODE_BARE) {
+		fprintf(stderr, "sluice-bench-worker: --packets counts the frames written: not with --mode bare\n");
+		return -1;
+	}
+	if (cfg->label == NULL)
+		cfg->label = mode_names[cfg->mode];
+	return 0;
+}
+
 /* Returns 0, 1 for --help, or -1. */
 static int parse_args(int argc, char **argv, struct bench_cfg *cfg)
 {
@@ -193,6 +270,8 @@ static int parse_args(int argc, char **argv, struct bench_cfg *cfg)
 		{ "patterns", required_argument, NULL, 'n' },
 		{ "payload-size", required_argument, NULL, 's' },
 		{ "classes", required_argument, NULL, 'c' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "latency", no_argument, NULL, 'L' },
 		{ "flows", required_argument, NULL, 'f' },
 		{ "table", required_argument, NULL, 't' },
 		{ "duration", required_argument, NULL, 'd' },
@@ -246,17 +325,30 @@ static int parse_args(int argc, char **argv, struct bench_cfg *cfg)
 			cfg->payload_size = (uint32_t)v;
 			break;
 		case 'c':
-			if (parse_num("--classes", optarg, 1, BENCH_CLASSES_MAX, &v) < 0)
+			if (parse_num("--classes", optarg, 1, SL_BENCH_CLASSES_MAX, &v) < 0)
 				return -1;
 			cfg->classes = (uint32_t)v;
 			break;
+		case 'k':
+			if (strcmp(optarg, "mixed") == 0) {
+				cfg->key = SL_BENCH_KEY_MIXED;
+			} else if (strcmp(optarg, "flow") == 0) {
+				cfg->key = SL_BENCH_KEY_FLOW;
+			} else {
+				fprintf(stderr, "sluice-bench-worker: --key %s: expected mixed or flow\n", optarg);
+				return -1;
+			}
+			break;
+		case 'L':
+			cfg->latency = true;
+			break;
 		case 'f':
-			if (parse_num("--flows", optarg, 1, 1 << 24, &v) < 0)
+			if (parse_num("--flows", optarg, 1, BENCH_FLOWS_MAX, &v) < 0)
 				return -1;
 			cfg->flows = (uint32_t)v;
 			break;
 		case 't':
-			if (parse_num("--table", optarg, 64, 1 << 28, &v) < 0)
+			if (parse_num("--table", optarg, 64, BENCH_TABLE_MAX, &v) < 0)
 				return -1;
 			cfg->table = (uint32_t)v;
 			break;
@@ -294,19 +386,7 @@ static int parse_args(int argc, char **argv, struct bench_cfg *cfg)
 		fprintf(stderr, "sluice-bench-worker: unexpected argument '%s'\n", argv[optind]);
 		return -1;
 	}
-	if (cfg->flows < cfg->classes ||
-	    cfg->flows / cfg->classes >= BENCH_FLOWS_PER_CLASS) {
-		fprintf(stderr, "sluice-bench-worker: --flows must be from --classes to %u per class\n",
-			BENCH_FLOWS_PER_CLASS - 1);
-		return -1;
-	}
-	if (cfg->packets != 0 && cfg->mode == MODE_BARE) {
-		fprintf(stderr, "sluice-bench-worker: --packets counts the frames written: not with --mode bare\n");
-		return -1;
-	}
-	if (cfg->label == NULL)
-		cfg->label = mode_names[cfg->mode];
-	return 0;
+	return parse_check(cfg);
 }
 
 /* The rx callback: the next flows' frames into the mbufs net_null gave. */
@@ -314,7 +394,7 @@ static uint16_t stamp_rx(uint16_t port, uint16_t queue, struct rte_mbuf **pkts,
 			 uint16_t n, uint16_t max, void *arg)
 {
 	struct sl_bench_traffic *t = arg;
-	uint32_t cur = t->cursor, size = t->payload_size;
+	uint32_t cur = t->cursor;
 
 	(void)port;
 	(void)queue;
@@ -329,19 +409,9 @@ static uint16_t stamp_rx(uint16_t port, uint16_t queue, struct rte_mbuf **pkts,
 		if (ahead >= t->n_flows)
 			ahead -= t->n_flows;
 		rte_prefetch0(t->frames + (size_t)ahead * SL_BENCH_FRAME);
-		const uint8_t *f = t->frames + (size_t)cur * SL_BENCH_FRAME;
-		uint8_t *d = rte_pktmbuf_mtod(pkts[i], uint8_t *);
-		uint16_t len = SL_BENCH_FRAME;
+		uint16_t len = sl_bench_frame_write(t, cur,
+				rte_pktmbuf_mtod(pkts[i], uint8_t *));
 
-		memcpy(d, f, SL_BENCH_FRAME);
-		if (size != 0) {
-			/* The headers, then the payload of the flow's class. */
-			uint16_t cls;
-
-			memcpy(&cls, f + 62, sizeof(cls));
-			memcpy(d + f[61], t->payloads + (size_t)cls * size, size);
-			len = (uint16_t)(f[61] + size);
-		}
 		pkts[i]->data_len = len;
 		pkts[i]->pkt_len = len;
 		if (++cur == t->n_flows)
@@ -354,6 +424,103 @@ static uint16_t stamp_rx(uint16_t port, uint16_t queue, struct rte_mbuf **pkts,
 		t->left -= RTE_MIN(t->left, (uint64_t)n);
 	}
 	return n;
+}
+
+/*
+ * The rx callback of --latency, after stamp_rx: the TSC when the burst
+ * is ready for the worker (its frames written), in every mbuf.
+ */
+static uint16_t lat_rx(uint16_t port, uint16_t queue, struct rte_mbuf **pkts,
+		       uint16_t n, uint16_t max, void *arg)
+{
+	uint64_t now = rte_rdtsc();
+
+	(void)port;
+	(void)queue;
+	(void)max;
+	(void)arg;
+	for (uint16_t i = 0; i < n; i++)
+		*RTE_MBUF_DYNFIELD(pkts[i], lat_off, uint64_t *) = now;
+	return n;
+}
+
+/* Accepts a latency in cycles; its histogram bucket. */
+static inline uint32_t lat_bucket(uint64_t v)
+{
+	uint32_t msb;
+
+	if (v < (1ull << LAT_LINEAR_BITS))
+		return (uint32_t)(v >> LAT_SHIFT);
+	msb = 63 - (uint32_t)__builtin_clzll(v);
+	return LAT_LINEAR + ((msb - LAT_LINEAR_BITS) << LAT_SUB_BITS) +
+	       (uint32_t)((v >> (msb - LAT_SUB_BITS)) & ((1u << LAT_SUB_BITS) - 1));
+}
+
+/* Accepts a bucket index; the lowest latency it holds and its width. */
+static uint64_t lat_bucket_low(uint32_t b, uint64_t *width)
+{
+	uint32_t msb;
+
+	if (b < LAT_LINEAR) {
+		*width = 1u << LAT_SHIFT;
+		return (uint64_t)b << LAT_SHIFT;
+	}
+	b -= LAT_LINEAR;
+	msb = LAT_LINEAR_BITS + (b >> LAT_SUB_BITS);
+	*width = 1ull << (msb - LAT_SUB_BITS);
+	return (1ull << msb) + (uint64_t)(b & ((1u << LAT_SUB_BITS) - 1)) * *width;
+}
+
+/*
+ * The tx callback of --latency: every packet the worker hands to a
+ * port's tx burst (tx buffer flushes, shaped releases) adds now minus
+ * its rx stamp to the histogram of the lcore sending it.
+ */
+static uint16_t lat_tx(uint16_t port, uint16_t queue, struct rte_mbuf **pkts,
+		       uint16_t n, void *arg)
+{
+	struct bench_lat *h = lat_hist[rte_lcore_id()];
+	uint64_t now = rte_rdtsc();
+
+	(void)port;
+	(void)queue;
+	(void)arg;
+	for (uint16_t i = 0; i < n; i++) {
+		uint64_t v = now - *RTE_MBUF_DYNFIELD(pkts[i], lat_off, uint64_t *);
+
+		h->bucket[lat_bucket(v)]++;
+		if (v > h->max)
+			h->max = v;
+	}
+	h->count += n;
+	return n;
+}
+
+/* Percentiles of a histogram, in cycles. */
+struct bench_lat_summary {
+	uint64_t packets;
+	uint64_t p50, p99, p999, max;
+};
+
+/*
+ * Accepts a histogram and q in (0, 1]; the middle of the bucket that
+ * holds the ceil(q * count)-th latency, at most the maximum.
+ */
+static uint64_t lat_quantile(const struct bench_lat *h, double q)
+{
+	uint64_t rank = (uint64_t)((double)h->count * q + 0.999999), seen = 0;
+	uint64_t low, width;
+
+	if (rank == 0)
+		rank = 1;
+	for (uint32_t b = 0; b < LAT_BUCKETS; b++) {
+		seen += h->bucket[b];
+		if (seen >= rank) {
+			low = lat_bucket_low(b, &width);
+			return RTE_MIN(low + width / 2, h->max);
+		}
+	}
+	return h->max;
 }
 
 /* CPU time of the calling thread, ns. */
@@ -443,8 +610,10 @@ static void run_for(const struct bench_cfg *cfg, struct dp_worker *w,
 	}
 	t1 = rte_get_tsc_cycles();
 	memset(r, 0, sizeof(*r));
-	for (uint16_t p = 0; p < dp.n_ports; p++)
+	for (uint16_t p = 0; p < dp.n_ports; p++) {
 		r->packets += w->port[p].rx_packets;
+		r->forwarded += w->port[p].tx_packets;
+	}
 	r->busy_cycles = w->busy_cycles;
 	r->tsc = t1 - t0;
 	r->cpu_ns = loop_cpu_ns;
@@ -502,10 +671,53 @@ static void outcomes_get(const struct dp_worker *w, struct bench_outcomes *o)
 	o->flows = sl_flowtab_count(e->ft);
 }
 
-/* Accepts n repetitions and their medians (Mpps, busy, CPU cycles). */
+/* Accepts a latency summary; it as JSON, in cycles and ns. */
+static json_t *latency_json(const struct bench_lat_summary *l)
+{
+	const uint64_t v[] = { l->p50, l->p99, l->p999, l->max };
+	static const char *const name[] = { "p50", "p99", "p999", "max" };
+	json_t *j = json_object();
+	char key[32];
+
+	json_object_set_new(j, "packets", json_integer((json_int_t)l->packets));
+	json_object_set_new(j, "resolution_cycles", json_integer(1 << LAT_SHIFT));
+	for (size_t i = 0; i < RTE_DIM(v); i++) {
+		snprintf(key, sizeof(key), "%s_cycles", name[i]);
+		json_object_set_new(j, key, json_integer((json_int_t)v[i]));
+		snprintf(key, sizeof(key), "%s_ns", name[i]);
+		json_object_set_new(j, key, json_real((double)dp_cycles_ns(&dp.clock, v[i])));
+	}
+	return j;
+}
+
+/* The memory and cache fields of the report, into root. */
+static void memory_json(json_t *root, const struct bench_cfg *cfg)
+{
+	json_object_set_new(root, "key", json_string(cfg->key == SL_BENCH_KEY_FLOW ?
+						     "flow" : "mixed"));
+	json_object_set_new(root, "layout", json_string(cfg->classes > SL_BENCH_SPARSE_MAX ?
+							"dense" : "sparse"));
+	json_object_set_new(root, "flow_table_bytes", json_integer((json_int_t)table_bytes));
+	json_object_set_new(root, "flow_table_bytes_per_slot",
+			    json_real((double)table_bytes / cfg->table));
+	json_object_set_new(root, "flow_table_bytes_per_flow",
+			    json_real((double)table_bytes / cfg->flows));
+	json_object_set_new(root, "worker_bytes", json_integer((json_int_t)worker_bytes));
+	json_object_set_new(root, "frames_bytes", json_integer((json_int_t)frames_bytes));
+	json_object_set_new(root, "cache_l1d_bytes", json_integer((json_int_t)caches.l1d));
+	json_object_set_new(root, "cache_l2_bytes", json_integer((json_int_t)caches.l2));
+	json_object_set_new(root, "cache_l3_bytes", json_integer((json_int_t)caches.l3));
+	json_object_set_new(root, "cache_source", json_string(caches.source));
+}
+
+/*
+ * Accepts n repetitions, their medians (Mpps, busy, CPU cycles), the
+ * engine's outcomes (sluice mode) and latencies (--latency), or NULL.
+ */
 static json_t *report_json(const struct bench_cfg *cfg,
 			   const struct bench_rep *reps, unsigned int n,
-			   const double *med, const struct bench_outcomes *o)
+			   const double *med, const struct bench_outcomes *o,
+			   const struct bench_lat_summary *lat)
 {
 	json_t *root = json_object(), *arr = json_array(), *out;
 
@@ -528,6 +740,7 @@ static json_t *report_json(const struct bench_cfg *cfg,
 	json_object_set_new(root, "burst", json_integer(DP_BURST));
 	json_object_set_new(root, "duration_s", json_real(cfg->duration_s));
 	json_object_set_new(root, "tsc_hz", json_integer((json_int_t)rte_get_tsc_hz()));
+	memory_json(root, cfg);
 	for (unsigned int i = 0; i < n; i++) {
 		json_t *r = json_object();
 
@@ -545,6 +758,8 @@ static json_t *report_json(const struct bench_cfg *cfg,
 	json_object_set_new(root, "mpps", json_real(med[0]));
 	json_object_set_new(root, "cycles_per_packet", json_real(med[1]));
 	json_object_set_new(root, "cpu_cycles_per_packet", json_real(med[2]));
+	if (lat != NULL)
+		json_object_set_new(root, "latency", latency_json(lat));
 	if (o != NULL) {
 		out = json_object();
 		for (int k = 0; k < SL_OUT__COUNT; k++)
@@ -565,29 +780,105 @@ static json_t *report_json(const struct bench_cfg *cfg,
 }
 
 /*
- * Warm up until the flow table holds every flow (sluice mode), then run
- * the repetitions and report. Returns 0, or -1 if the engine did not
- * see the traffic it was meant to (a broken benchmark, not a slow one).
+ * Run until the flow table holds every flow (sluice mode), while each
+ * round adds keys: a table of 10M flows takes several rounds to fill.
+ */
+static void warm_up(const struct bench_cfg *cfg, struct dp_worker *w)
+{
+	struct bench_rep warm;
+	uint32_t had = 0;
+
+	for (int i = 0; i < WARMUP_ROUNDS_MAX && !interrupted; i++) {
+		run_for(cfg, w, cfg->warmup_s, &warm);
+		if (cfg->mode != MODE_SLUICE)
+			break;
+		uint32_t now = sl_flowtab_count(w->eng->ft);
+
+		if (now >= cfg->flows || now == had)
+			break;
+		had = now;
+	}
+}
+
+/*
+ * Accepts the packets handed to tx during the repetitions; the worker
+ * lcore's latencies in l. Returns 0, or -1 if the tx callback did not
+ * see each of them once.
+ */
+static int latency_get(const struct bench_cfg *cfg, const struct dp_worker *w,
+		       uint64_t forwarded, struct bench_lat_summary *l)
+{
+	const struct bench_lat *h = lat_hist[w->lcore_id];
+
+	l->packets = h->count;
+	l->p50 = lat_quantile(h, 0.5);
+	l->p99 = lat_quantile(h, 0.99);
+	l->p999 = lat_quantile(h, 0.999);
+	l->max = h->max;
+	printf("%-14s latency rx->tx of %" PRIu64 " packets: p50 %.0f ns (%" PRIu64
+	       " cycles), p99 %.0f ns (%" PRIu64 "), p99.9 %.0f ns (%" PRIu64
+	       "), max %.0f ns (%" PRIu64 ")\n",
+	       cfg->label, l->packets, (double)dp_cycles_ns(&dp.clock, l->p50), l->p50,
+	       (double)dp_cycles_ns(&dp.clock, l->p99), l->p99,
+	       (double)dp_cycles_ns(&dp.clock, l->p999), l->p999,
+	       (double)dp_cycles_ns(&dp.clock, l->max), l->max);
+	if (l->packets != forwarded || l->packets == 0) {
+		fprintf(stderr, "sluice-bench-worker: the tx callback saw %" PRIu64 " packets of the %" PRIu64 " forwarded\n",
+			l->packets, forwarded);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Accepts the worker after the repetitions; prints what the engine did
+ * and returns 0, or -1 if it did not see the traffic it was meant to
+ * (a broken benchmark, not a slow one).
+ */
+static int outcomes_check(const struct bench_cfg *cfg, const struct dp_worker *w,
+			  struct bench_outcomes *o)
+{
+	outcomes_get(w, o);
+	printf("%-14s engine: %u flows in the table; passed %" PRIu64 ", dropped %" PRIu64
+	       ", marked %" PRIu64 ", monitored %" PRIu64 ", delayed %" PRIu64
+	       " (queue high water %" PRIu64 ", %" PRIu64 " dropped full); unmatched %" PRIu64
+	       ", malformed %" PRIu64 ", overflow %" PRIu64 "; payloads scanned %" PRIu64 "\n",
+	       cfg->label, o->flows, o->by[SL_OUT_PASSED], o->by[SL_OUT_DROPPED],
+	       o->by[SL_OUT_MARKED], o->by[SL_OUT_MONITORED], o->by[SL_OUT_DELAYED],
+	       o->shape_high_water, o->shape_full, o->unmatched,
+	       o->malformed, o->overflow, o->scanned);
+	if (o->unmatched + o->malformed + o->non_ip + o->overflow != 0 ||
+	    o->flows != cfg->flows) {
+		fprintf(stderr, "sluice-bench-worker: the engine did not see %u flows that all match a class: not measuring what it should\n",
+			cfg->flows);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Warm up, run the repetitions and report. Returns 0, or -1 if the run
+ * did not measure what it should.
  */
 static int measure(const struct bench_cfg *cfg, struct dp_worker *w)
 {
-	struct bench_rep reps[BENCH_REPS_MAX], warm;
+	struct bench_rep reps[BENCH_REPS_MAX];
 	double v[3][BENCH_REPS_MAX], med[3];
+	struct bench_lat_summary lat;
 	struct bench_outcomes o;
+	uint64_t forwarded = 0;
 	unsigned int n = 0;
 	int rc = 0;
 
-	for (int i = 0; i < 10 && !interrupted; i++) {
-		run_for(cfg, w, cfg->warmup_s, &warm);
-		if (cfg->mode != MODE_SLUICE ||
-		    sl_flowtab_count(w->eng->ft) >= cfg->flows)
-			break;
-	}
+	warm_up(cfg, w);
+	if (cfg->latency)
+		memset(lat_hist[w->lcore_id], 0, sizeof(struct bench_lat));
 	for (; n < cfg->reps && !interrupted; n++) {
 		run_for(cfg, w, cfg->duration_s, &reps[n]);
 		v[0][n] = reps[n].mpps;
 		v[1][n] = reps[n].cpp;
 		v[2][n] = reps[n].cpp_cpu;
+		forwarded += reps[n].forwarded;
 		printf("%-14s rep %u: %8.3f Mpps %8.2f cycles/packet, %8.2f on CPU time (%" PRIu64 " packets in %.3f s, %.3f s CPU)\n",
 		       cfg->label, n + 1, reps[n].mpps, reps[n].cpp,
 		       reps[n].cpp_cpu, reps[n].packets,
@@ -601,26 +892,14 @@ static int measure(const struct bench_cfg *cfg, struct dp_worker *w)
 	printf("%-14s median of %u: %.3f Mpps, %.2f cycles/packet, %.2f on CPU time (TSC %.0f MHz)\n",
 	       cfg->label, n, med[0], med[1], med[2],
 	       (double)rte_get_tsc_hz() / 1e6);
-	if (cfg->mode == MODE_SLUICE) {
-		outcomes_get(w, &o);
-		printf("%-14s engine: %u flows in the table; passed %" PRIu64 ", dropped %" PRIu64
-		       ", marked %" PRIu64 ", monitored %" PRIu64 ", delayed %" PRIu64
-		       " (queue high water %" PRIu64 ", %" PRIu64 " dropped full); unmatched %" PRIu64
-		       ", malformed %" PRIu64 ", overflow %" PRIu64 "; payloads scanned %" PRIu64 "\n",
-		       cfg->label, o.flows, o.by[SL_OUT_PASSED], o.by[SL_OUT_DROPPED],
-		       o.by[SL_OUT_MARKED], o.by[SL_OUT_MONITORED], o.by[SL_OUT_DELAYED],
-		       o.shape_high_water, o.shape_full, o.unmatched,
-		       o.malformed, o.overflow, o.scanned);
-		if (o.unmatched + o.malformed + o.non_ip + o.overflow != 0 ||
-		    o.flows != cfg->flows) {
-			fprintf(stderr, "sluice-bench-worker: the engine did not see %u flows that all match a class: not measuring what it should\n",
-				cfg->flows);
-			rc = -1;
-		}
-	}
+	if (cfg->latency && latency_get(cfg, w, forwarded, &lat) < 0)
+		rc = -1;
+	if (cfg->mode == MODE_SLUICE && outcomes_check(cfg, w, &o) < 0)
+		rc = -1;
 	if (cfg->json != NULL) {
 		json_t *j = report_json(cfg, reps, n, med,
-					cfg->mode == MODE_SLUICE ? &o : NULL);
+					cfg->mode == MODE_SLUICE ? &o : NULL,
+					cfg->latency ? &lat : NULL);
 
 		if (json_dump_file(j, cfg->json, JSON_INDENT(1)) < 0) {
 			fprintf(stderr, "sluice-bench-worker: cannot write %s\n", cfg->json);
@@ -634,8 +913,8 @@ static int measure(const struct bench_cfg *cfg, struct dp_worker *w)
 /* The policy for cfg, compiled. */
 static struct sl_ruleset *ruleset_build(const struct bench_cfg *cfg)
 {
-	char *text = sl_bench_policy(cfg->classes, cfg->mix, cfg->payload,
-				     cfg->patterns);
+	char *text = sl_bench_policy(cfg->classes, cfg->mix, cfg->key,
+				     cfg->payload, cfg->patterns);
 	uint64_t t0 = rte_get_tsc_cycles();
 	struct sl_ruleset *rs = NULL;
 	struct sl_diags diags;
@@ -660,11 +939,210 @@ free_text:
 	return rs;
 }
 
+/* Bytes allocated from the rte_malloc heaps of every socket. */
+static uint64_t heap_bytes(void)
+{
+	struct rte_malloc_socket_stats st;
+	uint64_t sum = 0;
+
+	for (unsigned int i = 0; i < rte_socket_count(); i++)
+		if (rte_malloc_get_socket_stats(rte_socket_id_by_idx(i), &st) == 0)
+			sum += st.heap_allocsz_bytes;
+	return sum;
+}
+
+/* Accepts what failed and the bytes it needs; says what is free and how to get more. */
+static void memory_hint(const char *what, uint64_t need)
+{
+	unsigned long free_pages = 0, page_kb = 0, v;
+	char line[128];
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "HugePages_Free: %lu", &v) == 1)
+			free_pages = v;
+		else if (sscanf(line, "Hugepagesize: %lu kB", &v) == 1)
+			page_kb = v;
+	}
+	if (f != NULL)
+		fclose(f);
+	fprintf(stderr, "sluice-bench-worker: %s: cannot allocate %.1f MB of hugepage memory; %.1f MB of hugepages are free (HugePages_Free in /proc/meminfo; raise /proc/sys/vm/nr_hugepages)\n",
+		what, (double)need / 1048576, (double)free_pages * page_kb / 1024);
+}
+
+/*
+ * Accepts the worker's socket; measures in table_bytes what a flow
+ * table of cfg->table keys takes, the way sl_engine_create() creates
+ * it, by creating and freeing one before the worker's. Returns 0 or -1.
+ */
+static int table_measure(const struct bench_cfg *cfg, int socket)
+{
+	uint64_t b0 = heap_bytes();
+	struct sl_flowtab *ft = sl_flowtab_create("sl_bench_probe", cfg->table, socket);
+	char what[64];
+
+	if (ft != NULL) {
+		table_bytes = heap_bytes() - b0;
+		sl_flowtab_free(ft);
+		return 0;
+	}
+	/* How much it would take: a small table's bytes per slot, scaled. */
+	ft = sl_flowtab_create("sl_bench_probe", 1u << 16, socket);
+	if (ft != NULL) {
+		table_bytes = (uint64_t)((double)(heap_bytes() - b0) * cfg->table / 65536);
+		sl_flowtab_free(ft);
+	}
+	snprintf(what, sizeof(what), "a flow table of %u keys", cfg->table);
+	memory_hint(what, table_bytes);
+	return -1;
+}
+
+/* Accepts "48K", "1024K", "32M"; its bytes, or 0. */
+static uint64_t cache_size_parse(const char *s)
+{
+	char *end;
+	uint64_t v = strtoull(s, &end, 10);
+
+	if (*end == 'K')
+		return v << 10;
+	if (*end == 'M')
+		return v << 20;
+	if (*end == 'G')
+		return v << 30;
+	return v;
+}
+
+/* Accepts a path; its first line into buf (newline cut), or -1. */
+static int read_line(const char *path, char *buf, size_t cap)
+{
+	FILE *f = fopen(path, "r");
+	char *ok;
+
+	if (f == NULL)
+		return -1;
+	ok = fgets(buf, (int)cap, f);
+	fclose(f);
+	if (ok == NULL)
+		return -1;
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+/*
+ * CPU 0's L1d, L2 and L3 sizes from sysfs; where sysfs has none (some
+ * VMs), what glibc reads from CPUID, which a hypervisor may make up.
+ */
+static void caches_read(struct bench_caches *c)
+{
+	char path[96], type[32], level[8], size[32];
+
+	memset(c, 0, sizeof(*c));
+	for (int i = 0; i < 16; i++) {
+		snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu0/cache/index%d/level", i);
+		if (read_line(path, level, sizeof(level)) < 0)
+			break;
+		snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu0/cache/index%d/type", i);
+		if (read_line(path, type, sizeof(type)) < 0 || strcmp(type, "Instruction") == 0)
+			continue;
+		snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu0/cache/index%d/size", i);
+		if (read_line(path, size, sizeof(size)) < 0)
+			continue;
+		uint64_t *to = level[0] == '1' ? &c->l1d : level[0] == '2' ? &c->l2 :
+			       level[0] == '3' ? &c->l3 : NULL;
+
+		if (to != NULL)
+			*to = cache_size_parse(size);
+		c->source = "sysfs";
+	}
+	if (c->source != NULL)
+		return;
+	c->l1d = (uint64_t)RTE_MAX(sysconf(_SC_LEVEL1_DCACHE_SIZE), 0L);
+	c->l2 = (uint64_t)RTE_MAX(sysconf(_SC_LEVEL2_CACHE_SIZE), 0L);
+	c->l3 = (uint64_t)RTE_MAX(sysconf(_SC_LEVEL3_CACHE_SIZE), 0L);
+	c->source = c->l2 + c->l3 != 0 ? "cpuid" : "unknown";
+}
+
+/* Prints the memory figures and caches. */
+static void memory_print(const struct bench_cfg *cfg)
+{
+	printf("%-14s flow table of %u slots: %.1f MB, %.1f bytes a slot, %.1f a flow of %u; worker %.1f MB; frames %.1f MB; caches L1d %" PRIu64 " KB, L2 %" PRIu64 " KB, L3 %" PRIu64 " KB (%s)\n",
+	       cfg->label, cfg->table, (double)table_bytes / 1048576,
+	       (double)table_bytes / cfg->table, (double)table_bytes / cfg->flows,
+	       cfg->flows, (double)worker_bytes / 1048576,
+	       (double)frames_bytes / 1048576, caches.l1d >> 10, caches.l2 >> 10,
+	       caches.l3 >> 10, caches.source);
+}
+
+/*
+ * Accepts the worker's lcore; with --latency, the rx stamp's mbuf field
+ * and the lcore's histogram. Returns 0 or -1.
+ */
+static int latency_init(const struct bench_cfg *cfg, unsigned int lcore)
+{
+	static const struct rte_mbuf_dynfield desc = {
+		.name = "sluice_bench_rx_tsc",
+		.size = sizeof(uint64_t),
+		.align = __alignof__(uint64_t),
+	};
+
+	if (!cfg->latency)
+		return 0;
+	lat_off = rte_mbuf_dynfield_register(&desc);
+	lat_hist[lcore] = rte_zmalloc_socket("sl_bench_lat", sizeof(struct bench_lat),
+					     RTE_CACHE_LINE_SIZE,
+					     (int)rte_lcore_to_socket_id(lcore));
+	if (lat_off < 0 || lat_hist[lcore] == NULL) {
+		fprintf(stderr, "sluice-bench-worker: --latency: no mbuf field or histogram: %s\n",
+			rte_strerror(rte_errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The callbacks on every port: the frames at rx (not in bare mode);
+ * with --latency, the rx stamp after them and the tx histogram.
+ * Returns 0 or -1.
+ */
+static int callbacks_add(const struct bench_cfg *cfg)
+{
+	for (uint16_t p = 0; p < dp.n_ports; p++) {
+		uint16_t id = dp.ports[p].port_id;
+
+		if (cfg->mode != MODE_BARE &&
+		    rte_eth_add_rx_callback(id, 0, stamp_rx, &traffic) == NULL)
+			return -1;
+		if (cfg->latency &&
+		    (rte_eth_add_rx_callback(id, 0, lat_rx, NULL) == NULL ||
+		     rte_eth_add_tx_callback(id, 0, lat_tx, NULL) == NULL))
+			return -1;
+	}
+	return 0;
+}
+
+/* Frames for cfg in traffic, their bytes in frames_bytes; 0 or -1. */
+static int frames_build(const struct bench_cfg *cfg)
+{
+	uint64_t b0 = heap_bytes();
+	char what[64];
+
+	if (sl_bench_traffic_build(&traffic, cfg->classes, cfg->flows,
+				   cfg->payload_size, cfg->payload, cfg->patterns,
+				   (int)rte_socket_id()) == 0) {
+		frames_bytes = heap_bytes() - b0;
+		return 0;
+	}
+	snprintf(what, sizeof(what), "the frames of %u flows", cfg->flows);
+	memory_hint(what, (uint64_t)cfg->flows * SL_BENCH_FRAME);
+	return -1;
+}
+
 /* Ports, worker and traffic as sluice-dp sets them up; then measure. */
 static int bench(const struct bench_cfg *cfg)
 {
 	unsigned int lcore;
 	struct dp_worker *w;
+	uint64_t b0;
 	int rc = -1;
 
 	if (rte_eth_dev_count_avail() < 2) {
@@ -684,30 +1162,32 @@ static int bench(const struct bench_cfg *cfg)
 	dp.cfg.shape_queue = DP_SHAPE_QUEUE_DEFAULT;
 	dp.n_queues = 1;
 	dp_clock_init(&dp.clock);
+	caches_read(&caches);
 	dp.rs = ruleset_build(cfg);
 	if (dp.rs == NULL)
 		return -1;
 	dp.active = dp.rs;
-	if (sl_bench_traffic_build(&traffic, cfg->classes, cfg->flows,
-				   cfg->payload_size, cfg->payload, cfg->patterns,
-				   (int)rte_socket_id()) < 0) {
-		fprintf(stderr, "sluice-bench-worker: no memory for %u frames\n", cfg->flows);
+	if (table_measure(cfg, (int)rte_lcore_to_socket_id(lcore)) < 0 ||
+	    frames_build(cfg) < 0)
 		goto free_rs;
-	}
+	if (latency_init(cfg, lcore) < 0)
+		goto free_lat;
 	if (dp_ports_init(&dp) < 0)
 		goto close_ports;
+	b0 = heap_bytes();
 	w = dp_worker_create(&dp, lcore, 0);
-	if (w == NULL)
+	if (w == NULL) {
+		memory_hint("the worker and its flow table", table_bytes);
 		goto close_ports;
+	}
+	worker_bytes = heap_bytes() - b0;
+	memory_print(cfg);
 	dp.workers[0] = w;
 	dp.n_workers = 1;
 	if (dp_rcu_init(&dp) < 0)
 		goto free_worker;
-	if (cfg->mode != MODE_BARE)
-		for (uint16_t p = 0; p < dp.n_ports; p++)
-			if (rte_eth_add_rx_callback(dp.ports[p].port_id, 0,
-						    stamp_rx, &traffic) == NULL)
-				goto free_worker;
+	if (callbacks_add(cfg) < 0)
+		goto free_worker;
 	rc = measure(cfg, w);
 
 free_worker:
@@ -716,8 +1196,11 @@ free_worker:
 close_ports:
 	dp_ports_close(&dp);
 	rte_mempool_free(dp.pool);
-	sl_bench_traffic_free(&traffic);
+free_lat:
+	rte_free(lat_hist[lcore]);
+	lat_hist[lcore] = NULL;
 free_rs:
+	sl_bench_traffic_free(&traffic);
 	sl_ruleset_free(dp.rs);
 	return rc;
 }

@@ -1,12 +1,29 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The benchmark's policy and flows. Class i matches protocol UDP (even
- * i) or TCP (odd i), source 10.i.0.0/16 and destination ports
- * 1000+10i..1009+10i; its j-th flow comes from 10.i.(j/256).(j%256) to
- * 198.18.(j/256).(j%256), source port 1024+j%50000, destination port
- * 1000+10i+j%10, payload "POST /cIII" (i in three digits). Every flow
- * is its own bucket key whatever the class's key type (flow, src or
- * dst), so the flow table holds one key per flow.
+ * i) or TCP (odd i), a source prefix and a range of destination ports
+ * of its own; flow j of class i has a source in that prefix, a port in
+ * that range, source port 1024+j%50000 and payload "POST /cIII" (i%1000
+ * in three digits). Two layouts:
+ *
+ *   sparse (up to SL_BENCH_SPARSE_MAX classes, the published figures):
+ *     class i: source 10.i.0.0/16, destination ports 1000+10i..1009+10i;
+ *     flow j: 10.i.(j/256%256).(j%256) -> 198.18.(j/256%256).(j%256),
+ *     destination port 1000+10i+j%10.
+ *   dense (more classes, up to SL_BENCH_CLASSES_MAX):
+ *     class i: source 10.(i>>6).((i&63)<<2).0/22, destination ports
+ *     1000+4i..1003+4i (40999 at most);
+ *     flow j: that /22's address j%1024 -> 198.18.0.0 + j%131072
+ *     (198.18.0.0/15), destination port 1000+4i+j%4.
+ *
+ * Prefixes and port ranges are disjoint, so a flow matches its own
+ * class and no other. Keys: with --key mixed (60% of the classes key
+ * on flow, 30% on src, 10% on dst) every flow is its own bucket key as
+ * long as its class's sources and destinations do not repeat: 65536
+ * flows a class (sparse), 1024 (dense). With --key flow only the
+ * 5-tuple must differ: j mod 65536 (addresses) and j mod 50000 (source
+ * port) repeat together only every lcm = 204,800,000 flows (sparse);
+ * j mod 131072 and j mod 50000 every 409,600,000 (dense).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -31,10 +48,51 @@ static uint8_t class_proto(uint32_t i)
 	return i % 2 == 0 ? PROTO_UDP : PROTO_TCP;
 }
 
-/* Mostly 5-tuple keys, some per source, a few per destination. */
-static const char *class_key(uint32_t i)
+/* Whether n classes take the dense layout. */
+static bool layout_dense(uint32_t n)
 {
-	if (i % 10 < 6)
+	return n > SL_BENCH_SPARSE_MAX;
+}
+
+/* The first source address of class i of n, host order. */
+static uint32_t class_src(uint32_t n, uint32_t i)
+{
+	if (layout_dense(n))
+		return RTE_IPV4(10, i >> 6, (i & 63) << 2, 0);
+	return RTE_IPV4(10, i, 0, 0);
+}
+
+/* Accepts a class count; the source prefix length of each class. */
+static uint32_t class_src_len(uint32_t n)
+{
+	return layout_dense(n) ? 22 : 16;
+}
+
+/* Accepts a class count; destination ports of each class. */
+static uint32_t class_dports(uint32_t n)
+{
+	return layout_dense(n) ? 4 : 10;
+}
+
+/* The first destination port of class i of n. */
+static uint32_t class_dport(uint32_t n, uint32_t i)
+{
+	return 1000 + class_dports(n) * i;
+}
+
+/* Writes class i's source prefix ("10.i.0.0/16") at s. */
+static void class_prefix(char *s, size_t cap, uint32_t n, uint32_t i)
+{
+	uint32_t a = class_src(n, i);
+
+	snprintf(s, cap, "%u.%u.%u.%u/%u", a >> 24, (a >> 16) & 0xff,
+		 (a >> 8) & 0xff, a & 0xff, class_src_len(n));
+}
+
+/* Mostly 5-tuple keys, some per source, a few per destination. */
+static const char *class_key(uint32_t i, enum sl_bench_key key)
+{
+	if (key == SL_BENCH_KEY_FLOW || i % 10 < 6)
 		return "flow";
 	return i % 10 < 9 ? "src" : "dst";
 }
@@ -76,21 +134,24 @@ static const char *class_limit(uint32_t i, enum sl_bench_mix mix)
  * i carry "POST /cIII" (III: i in three digits) as their payload; each
  * payload class has a pattern of its own, so a scan finds one class.
  */
-static int payload_class(char *s, size_t cap, uint32_t i,
-			 enum sl_bench_mix mix, enum sl_bench_payload pl)
+static int payload_class(char *s, size_t cap, uint32_t n, uint32_t i,
+			 enum sl_bench_mix mix, enum sl_bench_key key,
+			 enum sl_bench_payload pl)
 {
 	const char *verb = pl == SL_BENCH_PL_SCAN ? "GET" : "POST";
-	uint32_t lo = 1000 + 10 * i, hi = 1009 + 10 * i;
+	uint32_t lo = class_dport(n, i), hi = lo + class_dports(n) - 1;
+	char src[24];
 
 	if (pl == SL_BENCH_PL_IDLE)
 		lo = hi = 1;		/* no frame goes to port 1 */
+	class_prefix(src, sizeof(src), n, i);
 	return snprintf(s, cap,
 			"  - name: p%u\n"
-			"    match: { proto: %s, src: 10.%u.0.0/16, dport: %u-%u, payload: '^%s /c%03u' }\n"
+			"    match: { proto: %s, src: %s, dport: %u-%u, payload: '^%s /c%03u' }\n"
 			"    limit: { key: %s, %s }\n"
 			"    exceed: %s\n",
-			i, class_proto(i) == PROTO_UDP ? "udp" : "tcp", i, lo, hi,
-			verb, i % 1000, class_key(i), class_limit(i, mix),
+			i, class_proto(i) == PROTO_UDP ? "udp" : "tcp", src, lo, hi,
+			verb, i % 1000, class_key(i, key), class_limit(i, mix),
 			class_exceed_for(i, mix));
 }
 
@@ -135,25 +196,29 @@ static int pattern_class(char *s, size_t cap, uint32_t k, uint32_t n_classes,
 			 enum sl_bench_mix mix, enum sl_bench_payload pl)
 {
 	uint32_t i = k % n_classes;
-	char re[96];
+	char re[96], ports[16] = "1";
 
 	pattern_of(re, sizeof(re), k);
+	/* Every class's ports; 1000-3499 as published for the sparse layout. */
+	if (pl != SL_BENCH_PL_IDLE)
+		snprintf(ports, sizeof(ports), "1000-%u", layout_dense(n_classes) ?
+			 class_dport(n_classes, n_classes) - 1 : 3499);
 	return snprintf(s, cap,
 			"  - name: pat%u\n"
 			"    match: { proto: %s, src: 10.0.0.0/8, dport: %s, payload: '%s' }\n"
 			"    limit: { key: flow, %s }\n"
 			"    exceed: %s\n",
-			k, k % 2 == 0 ? "udp" : "tcp",
-			pl == SL_BENCH_PL_IDLE ? "1" : "1000-3499", re,
+			k, k % 2 == 0 ? "udp" : "tcp", ports, re,
 			class_limit(i, mix), class_exceed_for(i, mix));
 }
 
 /* See bench.h; each class (and payload class) takes under 256 bytes of text. */
 char *sl_bench_policy(uint32_t n_classes, enum sl_bench_mix mix,
-		      enum sl_bench_payload pl, uint32_t n_patterns)
+		      enum sl_bench_key key, enum sl_bench_payload pl,
+		      uint32_t n_patterns)
 {
 	size_t cap = 256 + ((size_t)n_classes + n_patterns) * 512, len;
-	char *s = malloc(cap);
+	char *s = malloc(cap), src[24];
 
 	if (s == NULL)
 		return NULL;
@@ -161,17 +226,21 @@ char *sl_bench_policy(uint32_t n_classes, enum sl_bench_mix mix,
 	for (uint32_t k = 0; pl != SL_BENCH_PL_NONE && k < n_patterns && len < cap; k++)
 		len += (size_t)pattern_class(s + len, cap - len, k, n_classes, mix, pl);
 	for (uint32_t i = 0; i < n_classes && len < cap; i++) {
+		uint32_t lo = class_dport(n_classes, i);
+
 		if (pl != SL_BENCH_PL_NONE && n_patterns == 0)
-			len += (size_t)payload_class(s + len, cap - len, i, mix, pl);
+			len += (size_t)payload_class(s + len, cap - len, n_classes,
+						     i, mix, key, pl);
 		if (len >= cap)
 			break;
+		class_prefix(src, sizeof(src), n_classes, i);
 		len += (size_t)snprintf(s + len, cap - len,
 			"  - name: c%u\n"
-			"    match: { proto: %s, src: 10.%u.0.0/16, dport: %u-%u }\n"
+			"    match: { proto: %s, src: %s, dport: %u-%u }\n"
 			"    limit: { key: %s, %s }\n"
 			"    exceed: %s\n",
-			i, class_proto(i) == PROTO_UDP ? "udp" : "tcp", i,
-			1000 + 10 * i, 1009 + 10 * i, class_key(i),
+			i, class_proto(i) == PROTO_UDP ? "udp" : "tcp", src,
+			lo, lo + class_dports(n_classes) - 1, class_key(i, key),
 			class_limit(i, mix), class_exceed_for(i, mix));
 	}
 	if (len >= cap) {	/* cannot happen: 256 bytes a class is ample */
@@ -181,21 +250,49 @@ char *sl_bench_policy(uint32_t n_classes, enum sl_bench_mix mix,
 	return s;
 }
 
+/* See bench.h and the layouts at the top. */
+void sl_bench_flow(uint32_t n_classes, uint32_t i, uint32_t j,
+		   struct sl_bench_tuple *t)
+{
+	t->proto = class_proto(i);
+	t->sport = (uint16_t)(1024 + j % 50000);
+	t->dport = (uint16_t)(class_dport(n_classes, i) + j % class_dports(n_classes));
+	if (layout_dense(n_classes)) {
+		t->src = class_src(n_classes, i) + j % 1024;
+		t->dst = RTE_IPV4(198, 18, 0, 0) + j % 131072;
+	} else {
+		t->src = RTE_IPV4(10, i, (j >> 8) & 0xff, j & 0xff);
+		t->dst = RTE_IPV4(198, 18, (j >> 8) & 0xff, j & 0xff);
+	}
+}
+
+/* See bench.h: the repeat periods of the layouts at the top. */
+uint32_t sl_bench_class_flows_max(uint32_t n_classes, enum sl_bench_key key)
+{
+	if (key == SL_BENCH_KEY_FLOW)
+		return layout_dense(n_classes) ? 409600000u : 204800000u;
+	return layout_dense(n_classes) ? 1024 : 65536;
+}
+
 /*
- * Write the frame of flow j of class i at f: with payload_size, only
- * its headers, its header length in byte 61 and i in bytes 62-63.
+ * Write the frame of flow j of class i of n at f: with payload_size,
+ * only its headers, its header length in byte 61 and i in bytes 62-63.
  */
-static void frame_build(uint8_t *f, uint32_t i, uint32_t j,
+static void frame_build(uint8_t *f, uint32_t n, uint32_t i, uint32_t j,
 			uint32_t payload_size)
 {
 	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)f;
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
-	uint8_t proto = class_proto(i);
-	uint16_t sport = (uint16_t)(1024 + j % 50000);
-	uint16_t dport = (uint16_t)(1000 + 10 * i + j % 10);
+	struct sl_bench_tuple tu;
+	uint8_t proto;
+	uint16_t sport, dport;
 	uint16_t ip_len = SL_BENCH_FRAME - sizeof(*eth);
 	char buf[16], *payload;
 
+	sl_bench_flow(n, i, j, &tu);
+	proto = tu.proto;
+	sport = tu.sport;
+	dport = tu.dport;
 	if (payload_size != 0)
 		ip_len = (uint16_t)(sizeof(*ip) + payload_size +
 				    (proto == PROTO_UDP ? sizeof(struct rte_udp_hdr) :
@@ -211,8 +308,8 @@ static void frame_build(uint8_t *f, uint32_t i, uint32_t j,
 	ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
 	ip->time_to_live = 64;
 	ip->next_proto_id = proto;
-	ip->src_addr = rte_cpu_to_be_32(RTE_IPV4(10, i, (j >> 8) & 0xff, j & 0xff));
-	ip->dst_addr = rte_cpu_to_be_32(RTE_IPV4(198, 18, (j >> 8) & 0xff, j & 0xff));
+	ip->src_addr = rte_cpu_to_be_32(tu.src);
+	ip->dst_addr = rte_cpu_to_be_32(tu.dst);
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
 	if (proto == PROTO_UDP) {
 		struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
@@ -332,7 +429,7 @@ int sl_bench_traffic_build(struct sl_bench_traffic *t, uint32_t n_classes,
 		order[r] = tmp;
 	}
 	for (uint32_t k = 0; k < n_flows; k++)
-		frame_build(t->frames + (size_t)k * SL_BENCH_FRAME,
+		frame_build(t->frames + (size_t)k * SL_BENCH_FRAME, n_classes,
 			    order[k] % n_classes, order[k] / n_classes,
 			    payload_size);
 	free(order);
