@@ -3,9 +3,14 @@
 # metering, perf/peers/build_qos_meter.sh) next to sluice-bench-worker's
 # sluice config, on the same two net_null ports, the same forwarding
 # lcore and burst (32) as perf/bench_worker.sh, repetitions interleaved.
-# Also sluice-bench-worker's bare and stamp configs, to give sluice
-# without the frame writes that qos_meter does not do. Prints medians,
-# the ratio sluice/qos_meter, and writes them as JSON.
+# qos_meter runs twice: as DPDK ships it, on net_null's empty mbufs
+# (one flow, nothing to read: `qos_meter-empty`), and given the frames
+# of sluice-bench-worker's flows by the same rx callback that writes
+# them for sluice (`qos_meter`, build_qos_meter.sh --frames): the same
+# ports, the same traffic, the same cost of writing it. Also
+# sluice-bench-worker's bare and stamp configs, to give sluice without
+# the frame writes. Prints medians, the ratio sluice/qos_meter (with
+# frames), and writes them as JSON.
 #
 #   perf/bench_qos_meter.sh [--quick] [--reps N] [--duration S]
 #                           [--json FILE] [--build DIR] [--cores LIST]
@@ -51,7 +56,8 @@ BENCH=$BUILD/perf/sluice-bench-worker
 JSON=${JSON:-$BUILD/perf/bench_qos_meter.json}
 [ "$(id -u)" = 0 ] || { echo "bench_qos_meter.sh: needs root (hugepages, DPDK)" >&2; exit 1; }
 [ -x "$BENCH" ] || { echo "bench_qos_meter.sh: $BENCH not built (meson compile -C $BUILD)" >&2; exit 1; }
-QOS_METER=$("$HERE"/peers/build_qos_meter.sh --build "$BUILD")
+QOS_METER_EMPTY=$("$HERE"/peers/build_qos_meter.sh --build "$BUILD")
+QOS_METER=$("$HERE"/peers/build_qos_meter.sh --build "$BUILD" --frames)
 
 T=$(mktemp -d /tmp/bench_qos_meter.XXXXXX)
 QPID=
@@ -64,14 +70,14 @@ BENCH_NAME=bench_qos_meter.sh BENCH_PREFIX=slqm
 # shellcheck source=perf/bench_lib.sh
 . "$HERE/bench_lib.sh"
 
-# qos_meter_rep OUT: one repetition of qos_meter. It loops until killed,
-# so the window is read from outside: port stats over telemetry, CPU time
-# of its only polling thread (the process's main thread).
+# qos_meter_rep OUT BINARY: one repetition of qos_meter. It loops until
+# killed, so the window is read from outside: port stats over telemetry,
+# CPU time of its only polling thread (the process's main thread).
 qos_meter_rep() {
-	local out=$1 prefix=slqm$$-qm log=$T/qos_meter.log sock i
+	local out=$1 bin=$2 prefix=slqm$$-qm log=$T/qos_meter.log sock i
 	sock=/var/run/dpdk/$prefix/dpdk_telemetry.v2
 	# shellcheck disable=SC2046
-	"$QOS_METER" -l "${CORES##*,}" $(net_null_eal qm) -- -p 3 >"$log" 2>&1 &
+	"$bin" -l "${CORES##*,}" $(net_null_eal qm) -- -p 3 >"$log" 2>&1 &
 	QPID=$!
 	for i in $(seq 300); do
 		[ -S "$sock" ] && grep -q '^Core' "$log" && break
@@ -105,13 +111,14 @@ PY
 	cp "$T/qm.raw" "$out"
 }
 
-CONFIGS="qos_meter bare stamp sluice"
+CONFIGS="qos_meter-empty qos_meter bare stamp sluice"
 echo "qos_meter peer benchmark: $REPS repetition(s) of ${DURATION}s, lcores $CORES (qos_meter: ${CORES##*,}), 64-byte frames, burst 32" >&2
 for r in $(seq "$REPS"); do
 	for c in $CONFIGS; do
 		out=$T/$c.$r.json
 		case $c in
-		qos_meter) qos_meter_rep "$out" ;;
+		qos_meter) qos_meter_rep "$out" "$QOS_METER" ;;
+		qos_meter-empty) qos_meter_rep "$out" "$QOS_METER_EMPTY" ;;
 		*) bench_rep "$c" "$out" --mode "$c" ;;
 		esac
 		echo "  rep $r $c done" >&2
@@ -127,7 +134,7 @@ runs = {c: [json.load(open(os.path.join(tdir, f"{c}.{r}.json"))) for r in range(
 # qos_meter's cycles at the TSC rate the EAL gives sluice-bench-worker
 # (bench_worker.sh's testpmd figures use the same nominal rate).
 mhz = statistics.median(x["tsc_hz"] for x in runs["sluice"]) / 1e6
-for x in runs["qos_meter"]:
+for x in runs["qos_meter"] + runs["qos_meter-empty"]:
     x["mpps"] = x["rx"] * 1e3 / x["wall_ns"]
     x["cpu_cycles_per_packet"] = x["cpu_ns"] * 1e-3 * mhz / x["rx"]
     x["dropped"] = x["rx"] - x["tx"]
@@ -155,9 +162,11 @@ def num(v, w):
 for r in rows:
     print(f"{r['config']:<24} {num(r['mpps'], 7)} {num(r['mpps_cpu'], 9)} {r[CPU]:10.2f} {r['ratio_qos_meter']:11.2f}")
 ratio = med["sluice"][CPU] / med["qos_meter"][CPU]
-print(f"sluice/qos_meter cycles per packet: {ratio:.2f}x (w/o frame writes {nowrite / med['qos_meter'][CPU]:.2f}x)")
-json.dump({"reps": reps, "duration_s": float(duration), "lcores": cores, "cpu": model,
+empty = med["qos_meter-empty"][CPU]
+print(f"sluice/qos_meter cycles per packet, the same frames: {ratio:.2f}x; sluice w/o frame writes "
+      f"against qos_meter on empty mbufs: {nowrite / empty:.2f}x")
+json.dump({"bench": "qos_meter", "reps": reps, "duration_s": float(duration), "lcores": cores, "cpu": model,
            "loadavg": [float(x) for x in load], "tsc_mhz": mhz, "table": rows, "runs": runs,
-           "sluice_over_qos_meter": ratio}, open(out, "w"), indent=1)
+           "sluice_over_qos_meter": ratio, "sluice_nowrite_over_qos_meter_empty": nowrite / empty}, open(out, "w"), indent=1)
 print(f"results: {out}")
 EOF

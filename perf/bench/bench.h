@@ -138,4 +138,19 @@ static inline uint16_t sl_bench_frame_write(const struct sl_bench_traffic *t,
 	return (uint16_t)(f[61] + size);
 }
 
+/* Frames read ahead of the one being written: two bursts of 32. */
+#define SL_BENCH_PREFETCH	64
+
+struct rte_mbuf;
+
+/*
+ * Accepts a built t and n mbufs with room for its frames; writes the
+ * next n frames of t into them (sets their lengths) and advances
+ * t->cursor. The rx callback of sluice-bench-worker's stamp and sluice
+ * modes, and of the qos_meter peer (perf/peers/qos_meter_frames.c), so
+ * that both see the same flows in the same order at the same cost.
+ */
+void sl_bench_stamp(struct sl_bench_traffic *t, struct rte_mbuf **pkts,
+		    uint16_t n);
+
 #endif /* SL_BENCH_H */

@@ -51,7 +51,6 @@
 #define BENCH_REPS_MAX		100
 #define BENCH_FLOWS_MAX		(1u << 24)
 #define BENCH_TABLE_MAX		(1u << 28)
-#define STAMP_PREFETCH		(2 * DP_BURST)	/* frames read ahead */
 #define WARMUP_ROUNDS_MAX	1000
 
 /*
@@ -394,30 +393,11 @@ static uint16_t stamp_rx(uint16_t port, uint16_t queue, struct rte_mbuf **pkts,
 			 uint16_t n, uint16_t max, void *arg)
 {
 	struct sl_bench_traffic *t = arg;
-	uint32_t cur = t->cursor;
 
 	(void)port;
 	(void)queue;
 	(void)max;
-	for (uint16_t i = 0; i < n; i++) {
-		uint32_t ahead = cur + STAMP_PREFETCH;
-
-		/*
-		 * The hardware prefetcher loses the sequential stream under
-		 * the engine's random accesses: fetch a few bursts ahead.
-		 */
-		if (ahead >= t->n_flows)
-			ahead -= t->n_flows;
-		rte_prefetch0(t->frames + (size_t)ahead * SL_BENCH_FRAME);
-		uint16_t len = sl_bench_frame_write(t, cur,
-				rte_pktmbuf_mtod(pkts[i], uint8_t *));
-
-		pkts[i]->data_len = len;
-		pkts[i]->pkt_len = len;
-		if (++cur == t->n_flows)
-			cur = 0;
-	}
-	t->cursor = cur;
+	sl_bench_stamp(t, pkts, n);
 	if (t->left != 0) {
 		if (t->left <= n)
 			dp.quit = true;

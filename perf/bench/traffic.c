@@ -34,6 +34,8 @@
 #include <rte_ether.h>
 #include <rte_ip.h>
 #include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
 #include <rte_tcp.h>
 #include <rte_udp.h>
 
@@ -299,7 +301,13 @@ static void frame_build(uint8_t *f, uint32_t n, uint32_t i, uint32_t j,
 							  sizeof(struct rte_tcp_hdr)));
 
 	memset(f, 0, SL_BENCH_FRAME);
-	memcpy(eth->dst_addr.addr_bytes, "\x02\x00\x00\x00\x00\x02", 6);
+	/*
+	 * The last byte of the destination MAC, byte 5 of the frame, is
+	 * zero: DPDK's qos_meter sample, given these frames as a peer
+	 * (perf/peers/qos_meter_frames.c), reads it as the packet's input
+	 * colour, and zero is green, the colour that it meters and forwards.
+	 */
+	memcpy(eth->dst_addr.addr_bytes, "\x02\x00\x00\x00\x02\x00", 6);
 	memcpy(eth->src_addr.addr_bytes, "\x02\x00\x00\x00\x00\x01", 6);
 	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
 	ip->version_ihl = RTE_IPV4_VHL_DEF;
@@ -444,4 +452,31 @@ void sl_bench_traffic_free(struct sl_bench_traffic *t)
 	rte_free(t->payloads);
 	t->frames = NULL;
 	t->payloads = NULL;
+}
+
+/* See bench.h. */
+void sl_bench_stamp(struct sl_bench_traffic *t, struct rte_mbuf **pkts,
+		    uint16_t n)
+{
+	uint32_t cur = t->cursor;
+
+	for (uint16_t i = 0; i < n; i++) {
+		uint32_t ahead = cur + SL_BENCH_PREFETCH;
+
+		/*
+		 * The hardware prefetcher loses the sequential stream under
+		 * the engine's random accesses: fetch a few bursts ahead.
+		 */
+		if (ahead >= t->n_flows)
+			ahead -= t->n_flows;
+		rte_prefetch0(t->frames + (size_t)ahead * SL_BENCH_FRAME);
+		uint16_t len = sl_bench_frame_write(t, cur,
+				rte_pktmbuf_mtod(pkts[i], uint8_t *));
+
+		pkts[i]->data_len = len;
+		pkts[i]->pkt_len = len;
+		if (++cur == t->n_flows)
+			cur = 0;
+	}
+	t->cursor = cur;
 }
