@@ -138,6 +138,9 @@ echo "apply benchmark: $REPS repetition(s), classes $CLASSES; sluice-dp on lcore
 for r in $(seq "$REPS"); do
 	for n in $CLASSES; do
 		apply "$T/base.json" "$T/p1.yaml"
+		# The dataplane frees the ruleset it replaced after a grace
+		# period: let that pass, so that it is not the next apply's.
+		sleep 0.5
 		apply "$T/apply.$n.$r.json" "$T/p$n.yaml"
 		apply "$T/dry.$n.$r.json" "$T/p$n.yaml" --dry-run
 	done
