@@ -16,6 +16,8 @@
 #             DIR/report.md, DIR/report.json, DIR/plots/*.png,
 #             DIR/json/BENCH.json (each bench's own), DIR/logs/BENCH.log.
 #   --only, --skip  comma-separated bench names (see --list).
+#   --report-only   run nothing: write the report again from what DIR
+#             holds (json/, status.tsv), e.g. after changing report.py.
 #
 # Exit status: 0 when every bench ran (or was skipped for a reason it
 # printed, exit 77: no tc police support, say), 1 when any failed; the
@@ -29,6 +31,7 @@ MODE=quick
 OUT=
 ONLY=
 SKIP=
+REPORT_ONLY=0
 
 # name: what it measures (the script is perf/bench_NAME.sh)
 BENCHES="worker qos_meter scale latency payload rate apply kernel xdp"
@@ -58,6 +61,7 @@ while [ $# -gt 0 ]; do
 	--build) BUILD=$2; shift ;;
 	--only) ONLY=$2; shift ;;
 	--skip) SKIP=$2; shift ;;
+	--report-only) REPORT_ONLY=1 ;;
 	--list)
 		for b in $BENCHES; do printf '%-10s %s\n' "$b" "$(describe "$b")"; done
 		exit 0 ;;
@@ -76,60 +80,81 @@ done
 grep -q hugetlbfs /proc/mounts || { echo "run.sh: no hugetlbfs mounted (deploy/setup.sh sets it up)" >&2; exit 1; }
 OUT=${OUT:-$BUILD/perf/report-$MODE}
 
-# Build what the benches run: one meson build, as the test suite uses.
-if [ ! -f "$BUILD/build.ninja" ]; then
-	meson setup "$BUILD" "$ROOT" >/dev/null
-fi
-meson compile -C "$BUILD" -j"$(nproc)" >/dev/null ||
-	{ echo "run.sh: build failed: meson compile -C $BUILD" >&2; exit 1; }
-
-rm -rf "$OUT"
-mkdir -p "$OUT/json" "$OUT/logs"
-
 # selected NAME: whether --only/--skip leave NAME in.
 selected() {
 	[ -z "$ONLY" ] || [[ ",$ONLY," == *",$1,"* ]] || return 1
 	[[ ",$SKIP," != *",$1,"* ]]
 }
 
-started=$(date -u +%FT%TZ)
-t_start=$(date +%s)
-load_start=$(cut -d' ' -f1-3 /proc/loadavg)
-STATUS=$OUT/status.tsv
-: >"$STATUS"
-failed=0
-echo "perf/run.sh --$MODE: results in $OUT" >&2
-for b in $BENCHES; do
-	selected "$b" || continue
-	script=$HERE/bench_$b.sh
-	args=(--json "$OUT/json/$b.json" --build "$BUILD")
-	[ "$MODE" = quick ] && args=(--quick "${args[@]}")
-	if [ ! -f "$script" ]; then
-		printf '%s\tmissing\t0\t%s\n' "$b" "$script" >>"$STATUS"
-		continue
+# core_clock: the forwarding core's clock against the TSC's (JSON), so
+# that TSC cycles can be stated as core cycles; measured before and
+# after, as boost moves with the machine's load.
+core_clock() {
+	[ -x "$BUILD/perf/sluice-core-clock" ] && taskset -c "$(($(nproc) - 1))" "$BUILD/perf/sluice-core-clock" 1 || echo '{}'
+}
+if [ "$REPORT_ONLY" = 1 ]; then
+	[ -s "$OUT/status.tsv" ] || { echo "run.sh: no results in $OUT (status.tsv)" >&2; exit 1; }
+	STATUS=$OUT/status.tsv
+	started=$(date -u -r "$STATUS" +%FT%TZ)
+	t_start=$(( $(date +%s) - $(awk -F'\t' '{s += $3} END {print s + 0}' "$STATUS") ))
+	load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+	clock_start=$(core_clock)
+	failed=$(grep -c $'\tfailed' "$STATUS" || true)
+else
+	# Build what the benches run: one meson build, as the test suite uses.
+	if [ ! -f "$BUILD/build.ninja" ]; then
+		meson setup "$BUILD" "$ROOT" >/dev/null
 	fi
-	echo "== $b: $(describe "$b")" >&2
-	t0=$(date +%s)
-	rc=0
-	bash "$script" "${args[@]}" >"$OUT/logs/$b.log" 2>&1 || rc=$?
-	t1=$(date +%s)
-	case $rc in
-	0) st=ok ;;
-	77) st=skipped ;;
-	*) st="failed ($rc)"; failed=$((failed + 1)) ;;
-	esac
-	[ "$rc" = 0 ] && [ ! -s "$OUT/json/$b.json" ] && { st="failed (no JSON)"; failed=$((failed + 1)); }
-	echo "   $st in $((t1 - t0)) s; log: $OUT/logs/$b.log" >&2
-	[ "$st" = ok ] || tail -5 "$OUT/logs/$b.log" | sed 's/^/   | /' >&2
-	printf '%s\t%s\t%s\tperf/bench_%s.sh %s\n' "$b" "$st" "$((t1 - t0))" "$b" \
-		"$([ "$MODE" = quick ] && echo --quick)" >>"$STATUS"
-done
+	meson compile -C "$BUILD" -j"$(nproc)" >/dev/null ||
+		{ echo "run.sh: build failed: meson compile -C $BUILD" >&2; exit 1; }
+
+	rm -rf "$OUT"
+	mkdir -p "$OUT/json" "$OUT/logs"
+	git -C "$ROOT" describe --always --dirty >"$OUT/commit" 2>/dev/null || echo unknown >"$OUT/commit"
+
+	clock_start=$(core_clock)
+	started=$(date -u +%FT%TZ)
+	t_start=$(date +%s)
+	load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+	STATUS=$OUT/status.tsv
+	: >"$STATUS"
+	failed=0
+	echo "perf/run.sh --$MODE: results in $OUT" >&2
+	for b in $BENCHES; do
+		selected "$b" || continue
+		script=$HERE/bench_$b.sh
+		args=(--json "$OUT/json/$b.json" --build "$BUILD")
+		[ "$MODE" = quick ] && args=(--quick "${args[@]}")
+		if [ ! -f "$script" ]; then
+			printf '%s\tmissing\t0\t%s\n' "$b" "$script" >>"$STATUS"
+			continue
+		fi
+		echo "== $b: $(describe "$b")" >&2
+		t0=$(date +%s)
+		rc=0
+		bash "$script" "${args[@]}" >"$OUT/logs/$b.log" 2>&1 || rc=$?
+		t1=$(date +%s)
+		case $rc in
+		0) st=ok ;;
+		77) st=skipped ;;
+		*) st="failed ($rc)"; failed=$((failed + 1)) ;;
+		esac
+		[ "$rc" = 0 ] && [ ! -s "$OUT/json/$b.json" ] && { st="failed (no JSON)"; failed=$((failed + 1)); }
+		echo "   $st in $((t1 - t0)) s; log: $OUT/logs/$b.log" >&2
+		[ "$st" = ok ] || tail -5 "$OUT/logs/$b.log" | sed 's/^/   | /' >&2
+		printf '%s\t%s\t%s\tperf/bench_%s.sh %s\n' "$b" "$st" "$((t1 - t0))" "$b" \
+			"$([ "$MODE" = quick ] && echo --quick)" >>"$STATUS"
+	done
+fi
 
 # The machine, as the report states it.
 python3 - "$OUT" "$MODE" "$started" "$(( $(date +%s) - t_start ))" "$load_start" \
-	"$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)" <<'EOF'
+	"$(cat "$OUT/commit" 2>/dev/null || echo unknown)" \
+	"$clock_start" "$(core_clock)" <<'EOF'
 import json, os, subprocess, sys
-out, mode, started, elapsed, load_start, commit = sys.argv[1:]
+out, mode, started, elapsed, load_start, commit, clock0, clock1 = sys.argv[1:]
+clocks = [json.loads(c) for c in (clock0, clock1)]
+ratios = [c["core_per_tsc"] for c in clocks if "core_per_tsc" in c]
 def sh(*cmd):
     r = subprocess.run(cmd, capture_output=True, text=True)
     return r.stdout.strip() if r.returncode == 0 else None
@@ -171,6 +196,10 @@ status = {"mode": mode, "started": started, "elapsed_s": int(elapsed), "commit":
                       "l2_bytes": cache(2), "l3_bytes": cache(3), "memory_gib": round(mem / 1048576, 1),
                       "kernel": os.uname().release, "dpdk": sh("pkg-config", "--modversion", "libdpdk"),
                       "hugepages": f"{huge.get('HugePages_Total')} x {huge.get('Hugepagesize')}",
+                      "core_per_tsc": round(sum(ratios) / len(ratios), 4) if ratios else None,
+                      "core_mhz": round(sum(c["core_hz"] for c in clocks if "core_hz" in c) / len(ratios) / 1e6)
+                                  if ratios else None,
+                      "core_clock_runs": clocks,
                       "loadavg_start": load_start.split(),
                       "loadavg_end": open("/proc/loadavg").read().split()[:3]}}
 json.dump(status, open(os.path.join(out, "status.json"), "w"), indent=1)

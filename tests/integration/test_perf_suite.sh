@@ -3,7 +3,8 @@
 # report, never a test's to assert):
 #  1. perf/report.py decides each goal from the figures it is given:
 #     fixtures just inside and just outside each goal give yes and no;
-#     a bench missing from the run leaves its goal out, not "met".
+#     a bench missing from the run leaves its goal out, not "met"; TSC
+#     cycles are scaled to core cycles by the measured clock ratio.
 #  2. perf/run.sh --quick, for the benches that fit in a test's time
 #     (rate accuracy, apply time, the XDP path), writes report.json,
 #     report.md and a PNG per plot; the engine's rate error is under 1%
@@ -62,6 +63,15 @@ for k in line_rate qos_meter rate_error; do
 	[ "$(goal "$T/out" $k)" = no ] || fail "goal $k met by figures outside it: $(goal "$T/out" $k)"
 done
 grep -q '^| rate error under 1% | .* | no |$' "$T/out/report.md" || fail "report.md lacks the failed rate goal row"
+# TSC cycles become core cycles at the measured clock ratio: 150 TSC
+# cycles on a core 1.5x the TSC's clock are 225, over the 201.6 budget.
+fixture "$T/clock" 150.0 202.0 0.5
+python3 -c 'import json, sys
+s = json.load(open(sys.argv[1]))
+s["machine"]["core_per_tsc"] = 1.5
+json.dump(s, open(sys.argv[1], "w"))' "$T/clock/status.json"
+python3 "$ROOT/perf/report.py" "$T/clock" >/dev/null
+[ "$(goal "$T/clock" line_rate)" = no ] || fail "the core clock ratio was not applied to the line-rate goal"
 rm "$T/in/json/qos_meter.json"
 python3 "$ROOT/perf/report.py" "$T/in" >/dev/null
 [ "$(goal "$T/in" qos_meter)" = absent ] || fail "a missing qos_meter run still decided its goal"
