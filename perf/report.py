@@ -228,7 +228,7 @@ def cache_marks(status, xmax_bytes_per_unit):
             continue
         x = v / xmax_bytes_per_unit
         out.append(f"set arrow from {x},graph 0 to {x},graph 1 nohead dt 2 lc rgb 'red'\n"
-                   f"set label {q(label + ' (' + format(v / 1048576, 'g') + ' MiB)')} at {x},graph 0.95 left offset 0.5,0 tc rgb 'red'\n")
+                   f"set label {q(label + ' (' + format(v / 1048576, 'g') + ' MiB)')} at {x},graph 0.95 right offset -0.5,0 tc rgb 'red'\n")
     return "".join(out)
 
 

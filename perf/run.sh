@@ -95,10 +95,16 @@ core_clock() {
 if [ "$REPORT_ONLY" = 1 ]; then
 	[ -s "$OUT/status.tsv" ] || { echo "run.sh: no results in $OUT (status.tsv)" >&2; exit 1; }
 	STATUS=$OUT/status.tsv
-	started=$(date -u -r "$STATUS" +%FT%TZ)
-	t_start=$(( $(date +%s) - $(awk -F'\t' '{s += $3} END {print s + 0}' "$STATUS") ))
-	load_start=$(cut -d' ' -f1-3 /proc/loadavg)
-	clock_start=$(core_clock)
+	# What the run recorded as it started; without it, its end less the
+	# benches' seconds.
+	t_start=$(( $(stat -c %Y "$STATUS") - $(awk -F'\t' '{s += $3} END {print s + 0}' "$STATUS") ))
+	started=$(date -u -d "@$t_start" +%FT%TZ)
+	load_start="? ? ?"
+	load_end="? ? ?"
+	clock_start='{}'
+	# shellcheck source=/dev/null
+	[ ! -f "$OUT/run.env" ] || . "$OUT/run.env"
+	t_end=$(stat -c %Y "$STATUS")
 	failed=$(grep -c $'\tfailed' "$STATUS" || true)
 else
 	# Build what the benches run: one meson build, as the test suite uses.
@@ -116,6 +122,8 @@ else
 	started=$(date -u +%FT%TZ)
 	t_start=$(date +%s)
 	load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+	printf 'started=%q\nt_start=%q\nload_start=%q\nclock_start=%q\n' \
+		"$started" "$t_start" "$load_start" "$clock_start" >"$OUT/run.env"
 	STATUS=$OUT/status.tsv
 	: >"$STATUS"
 	failed=0
@@ -145,14 +153,17 @@ else
 		printf '%s\t%s\t%s\tperf/bench_%s.sh %s\n' "$b" "$st" "$((t1 - t0))" "$b" \
 			"$([ "$MODE" = quick ] && echo --quick)" >>"$STATUS"
 	done
+	t_end=$(date +%s)
+	load_end=$(cut -d' ' -f1-3 /proc/loadavg)
+	printf 'load_end=%q\n' "$load_end" >>"$OUT/run.env"
 fi
 
 # The machine, as the report states it.
-python3 - "$OUT" "$MODE" "$started" "$(( $(date +%s) - t_start ))" "$load_start" \
+python3 - "$OUT" "$MODE" "$started" "$(( t_end - t_start ))" "$load_start" \
 	"$(cat "$OUT/commit" 2>/dev/null || echo unknown)" \
-	"$clock_start" "$(core_clock)" <<'EOF'
+	"$clock_start" "$(core_clock)" "$load_end" <<'EOF'
 import json, os, subprocess, sys
-out, mode, started, elapsed, load_start, commit, clock0, clock1 = sys.argv[1:]
+out, mode, started, elapsed, load_start, commit, clock0, clock1, load_end = sys.argv[1:]
 clocks = [json.loads(c) for c in (clock0, clock1)]
 ratios = [c["core_per_tsc"] for c in clocks if "core_per_tsc" in c]
 def sh(*cmd):
@@ -201,7 +212,7 @@ status = {"mode": mode, "started": started, "elapsed_s": int(elapsed), "commit":
                                   if ratios else None,
                       "core_clock_runs": clocks,
                       "loadavg_start": load_start.split(),
-                      "loadavg_end": open("/proc/loadavg").read().split()[:3]}}
+                      "loadavg_end": load_end.split()}}
 json.dump(status, open(os.path.join(out, "status.json"), "w"), indent=1)
 EOF
 python3 "$HERE/report.py" "$OUT"
