@@ -40,55 +40,15 @@ local WARMUP_MS = 2000
 local DRAIN_MS = 2000
 local SCREEN_OFF = true
 
--- Helpers (each scenario script stands alone) --------------------------
-local PORTS = string.format("%d,%d", TX_PORT, RX_PORT)
-
-local function fmt_int(n)
-	local s = string.format("%d", math.floor(n + 0.5))
-	local out = s:reverse():gsub("(%d%d%d)", "%1,"):reverse()
-	return (out:gsub("^(-?),", "%1"))
-end
-
-local function stats(kind)
-	return pktgen.portStats(PORTS, kind)
-end
-
-local function port_mac(port)
-	return pktgen.pktStats(tostring(port))[port].mac_addr
-end
-
-local function totals()
-	local s = stats("port")
-	return { tx = s[TX_PORT].opackets, rx = s[RX_PORT].ipackets,
-		 txb = s[TX_PORT].obytes, rxb = s[RX_PORT].ibytes,
-		 imissed = s[RX_PORT].imissed, nombuf = s[RX_PORT].rx_nombuf }
-end
-
-local function loss_pct(t)
-	return t.tx > 0 and 100 * (t.tx - t.rx) / t.tx or 0
-end
-
-local function print_totals(t)
-	print(string.format("whole run: p%d tx %s pkts %s bytes, p%d rx %s pkts %s bytes (imissed %s, rx_nombuf %s)",
-			    TX_PORT, fmt_int(t.tx), fmt_int(t.txb), RX_PORT, fmt_int(t.rx),
-			    fmt_int(t.rxb), fmt_int(t.imissed), fmt_int(t.nombuf)))
-end
-
+-- The shared helpers, beside this script (lib/sluice_pktgen.lua).
+local HERE = debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or "."
+local lib = dofile(HERE .. "/lib/sluice_pktgen.lua")
+local P = lib.ports(TX_PORT, RX_PORT)
+local fmt_int, line_pps = lib.fmt_int, lib.line_pps
+local PORTS, stats, port_mac, totals = P.list, P.stats, P.mac, P.totals
+local loss_pct, print_totals = P.loss_pct, P.print_totals
 local function run(seconds)
-	print(string.format("%4s  %14s %14s  %14s %14s  %8s  %10s", "t(s)",
-			    "p" .. TX_PORT .. " tx pps", "p" .. TX_PORT .. " rx pps",
-			    "p" .. RX_PORT .. " tx pps", "p" .. RX_PORT .. " rx pps", "rx/tx",
-			    "rx Mbit/s*"))
-	for t = 1, seconds do
-		pktgen.delay(1000)
-		local r = stats("rate")
-		local tx, rx = r[TX_PORT].opackets, r[RX_PORT].ipackets
-		print(string.format("%4d  %14s %14s  %14s %14s  %7.2f%%  %10s", t,
-				    fmt_int(tx), fmt_int(r[TX_PORT].ipackets),
-				    fmt_int(r[RX_PORT].opackets), fmt_int(rx),
-				    tx > 0 and 100 * rx / tx or 0, fmt_int(r[RX_PORT].mbits_rx)))
-	end
-	print("* pktgen's wire rate: frames plus 24 bytes each (FCS, preamble, gap)")
+	P.run(seconds, true)
 end
 
 -- The mix's averages ----------------------------------------------------
@@ -102,11 +62,7 @@ local expect_pps = LINK_GBPS * 1e9 / ((avg_fcs + 20) * 8) * RATE_PCT / 100
 local frame_bps = expect_pps * avg_nofcs * 8
 
 -- Setup ------------------------------------------------------------------
-print(string.format("imix: Pktgen %s, %s", pktgen.info.Pktgen_Version,
-		    pktgen.info.DPDK_Version))
-local links = pktgen.linkState(PORTS)
-print(string.format("links: port %d %s, port %d %s", TX_PORT, links[TX_PORT],
-		    RX_PORT, links[RX_PORT]))
+P.banner("imix")
 if SCREEN_OFF then
 	pktgen.screen("off")
 end

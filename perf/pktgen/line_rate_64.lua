@@ -33,68 +33,19 @@ local WARMUP_MS = 2000			-- gateway flow tables fill, links settle
 local DRAIN_MS = 2000			-- in-flight frames arrive, pktgen's 1 s stats catch up
 local SCREEN_OFF = true			-- keep pktgen's screen from drawing over this output
 
--- Helpers (each scenario script stands alone) --------------------------
-local PORTS = string.format("%d,%d", TX_PORT, RX_PORT)
-
-local function fmt_int(n)
-	local s = string.format("%d", math.floor(n + 0.5))
-	local out = s:reverse():gsub("(%d%d%d)", "%1,"):reverse()
-	return (out:gsub("^(-?),", "%1"))
-end
-
-local function line_pps(size_fcs, gbps)
-	-- preamble + SFD 8 bytes, inter-frame gap 12 bytes
-	return gbps * 1e9 / ((size_fcs + 20) * 8)
-end
-
-local function stats(kind)
-	return pktgen.portStats(PORTS, kind)
-end
-
-local function port_mac(port)
-	return pktgen.pktStats(tostring(port))[port].mac_addr
-end
-
--- Totals since the last clear: what TX_PORT sent, what RX_PORT received.
-local function totals()
-	local s = stats("port")
-	return { tx = s[TX_PORT].opackets, rx = s[RX_PORT].ipackets,
-		 txb = s[TX_PORT].obytes, rxb = s[RX_PORT].ibytes,
-		 imissed = s[RX_PORT].imissed, nombuf = s[RX_PORT].rx_nombuf }
-end
-
-local function loss_pct(t)
-	return t.tx > 0 and 100 * (t.tx - t.rx) / t.tx or 0
-end
-
-local function print_totals(t)
-	print(string.format("whole run: p%d tx %s pkts %s bytes, p%d rx %s pkts %s bytes (imissed %s, rx_nombuf %s)",
-			    TX_PORT, fmt_int(t.tx), fmt_int(t.txb), RX_PORT, fmt_int(t.rx),
-			    fmt_int(t.rxb), fmt_int(t.imissed), fmt_int(t.nombuf)))
-end
-
--- One line per second: what each port sent and received in that second.
+-- The shared helpers, beside this script (lib/sluice_pktgen.lua).
+local HERE = debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or "."
+local lib = dofile(HERE .. "/lib/sluice_pktgen.lua")
+local P = lib.ports(TX_PORT, RX_PORT)
+local fmt_int, line_pps = lib.fmt_int, lib.line_pps
+local PORTS, stats, port_mac, totals = P.list, P.stats, P.mac, P.totals
+local loss_pct, print_totals = P.loss_pct, P.print_totals
 local function run(seconds)
-	print(string.format("%4s  %14s %14s  %14s %14s  %8s", "t(s)",
-			    "p" .. TX_PORT .. " tx pps", "p" .. TX_PORT .. " rx pps",
-			    "p" .. RX_PORT .. " tx pps", "p" .. RX_PORT .. " rx pps", "rx/tx"))
-	for t = 1, seconds do
-		pktgen.delay(1000)
-		local r = stats("rate")
-		local tx, rx = r[TX_PORT].opackets, r[RX_PORT].ipackets
-		print(string.format("%4d  %14s %14s  %14s %14s  %7.2f%%", t,
-				    fmt_int(tx), fmt_int(r[TX_PORT].ipackets),
-				    fmt_int(r[RX_PORT].opackets), fmt_int(rx),
-				    tx > 0 and 100 * rx / tx or 0))
-	end
+	P.run(seconds, false)
 end
 
 -- Setup ------------------------------------------------------------------
-print(string.format("line_rate_64: Pktgen %s, %s", pktgen.info.Pktgen_Version,
-		    pktgen.info.DPDK_Version))
-local links = pktgen.linkState(PORTS)
-print(string.format("links: port %d %s, port %d %s", TX_PORT, links[TX_PORT],
-		    RX_PORT, links[RX_PORT]))
+P.banner("line_rate_64")
 if SCREEN_OFF then
 	pktgen.screen("off")
 end

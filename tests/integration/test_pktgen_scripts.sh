@@ -41,7 +41,7 @@ ok() { echo "ok   $*"; }
 bad() { echo "FAIL $*"; failures=$((failures + 1)); }
 
 # 1. Syntax.
-for f in "$DIR"/*.lua "$DIR"/tools/*.lua; do
+for f in "$DIR"/*.lua "$DIR"/lib/*.lua "$DIR"/tools/*.lua; do
 	if luac5.4 -p "$f" 2>"$TMP/err"; then
 		ok "luac5.4 -p ${f#$ROOT/}"
 	else
@@ -68,13 +68,17 @@ for s in $SCENARIOS; do
 	fi
 done
 
-# 3. The stand-in must fail on mistakes: one per copy, each must fail.
+# 3. The stand-in must fail on mistakes: one per copy of line_rate_64.lua
+# and the helpers it loads (lib/sluice_pktgen.lua), each must fail.
 mutant() {
-	local name=$1 expr=$2 want=$3
-	sed "$expr" "$DIR/line_rate_64.lua" >"$TMP/$name.lua"
-	if cmp -s "$DIR/line_rate_64.lua" "$TMP/$name.lua"; then
+	local name=$1 file=$2 expr=$3 want=$4 m=$TMP/m-$1
+	mkdir -p "$m/lib"
+	cp "$DIR/line_rate_64.lua" "$m/"
+	cp "$DIR/lib/sluice_pktgen.lua" "$m/lib/"
+	sed "$expr" "$DIR/$file" >"$m/$file"
+	if cmp -s "$DIR/$file" "$m/$file"; then
 		bad "mutant $name: the sed expression changed nothing"
-	elif run_standin "$TMP/$name.lua"; then
+	elif run_standin "$m/line_rate_64.lua"; then
 		bad "mutant $name: the stand-in accepted it"
 	elif ! grep -q "$want" "$TMP/err"; then
 		bad "mutant $name: failed, but not with '$want': $(cat "$TMP/err")"
@@ -82,14 +86,15 @@ mutant() {
 		ok "mutant $name refused: $(sed 's/^FAIL [^:]*: //' "$TMP/err" | head -n1)"
 	fi
 }
-mutant typo 's/pktgen\.portStats(/pktgen.portstats(/' 'pktgen.portstats is not a function'
-mutant range-typo 's/pktgen\.range\.src_port(/pktgen.range.sport(/' 'pktgen.range.sport is not'
-mutant nargs 's/^pktgen\.start(tx)$/pktgen.start(tx, "on")/' 'pktgen.start: 2 argument'
-mutant set-keyword 's/pktgen\.set(tx, "rate", RATE_PCT)/pktgen.set(tx, "rte", RATE_PCT)/' "argument 2 is 'rte'"
-mutant delay-float 's/pktgen\.delay(1000)/pktgen.delay(1000.5)/' 'must be an integer'
-mutant src-prefix 's|SRC_IP_MIN .. "/22"|SRC_IP_MIN|' 'with /prefix'
-mutant result-field 's/\.opackets/.opacket/' "has no field 'opacket'"
-mutant no-stop 's/^pktgen\.stop(tx)$/-- no stop/' 'still sending'
+LIB=lib/sluice_pktgen.lua
+mutant typo $LIB 's/pktgen\.portStats(/pktgen.portstats(/' 'pktgen.portstats is not a function'
+mutant range-typo line_rate_64.lua 's/pktgen\.range\.src_port(/pktgen.range.sport(/' 'pktgen.range.sport is not'
+mutant nargs line_rate_64.lua 's/^pktgen\.start(tx)$/pktgen.start(tx, "on")/' 'pktgen.start: 2 argument'
+mutant set-keyword line_rate_64.lua 's/pktgen\.set(tx, "rate", RATE_PCT)/pktgen.set(tx, "rte", RATE_PCT)/' "argument 2 is 'rte'"
+mutant delay-float $LIB 's/pktgen\.delay(1000)/pktgen.delay(1000.5)/' 'must be an integer'
+mutant src-prefix line_rate_64.lua 's|SRC_IP_MIN .. "/22"|SRC_IP_MIN|' 'with /prefix'
+mutant result-field $LIB 's/\.opackets/.opacket/' "has no field 'opacket'"
+mutant no-stop line_rate_64.lua 's/^pktgen\.stop(tx)$/-- no stop/' 'still sending'
 
 # 4. Policies.
 if [ ! -x "$SLUICECTL" ]; then
