@@ -44,6 +44,15 @@
 #define PROTO_UDP	17
 #define PROTO_TCP	6
 
+/*
+ * An IPv4 address in host order. DPDK 22.11's RTE_IPV4 shifts ints, so
+ * a first byte over 127 (198.18.x.y) is undefined behaviour there.
+ */
+static inline uint32_t ipv4(uint32_t a, uint32_t b, uint32_t c, uint32_t d)
+{
+	return (a & 0xff) << 24 | (b & 0xff) << 16 | (c & 0xff) << 8 | (d & 0xff);
+}
+
 /* UDP for even classes, TCP for odd ones. */
 static uint8_t class_proto(uint32_t i)
 {
@@ -60,8 +69,8 @@ static bool layout_dense(uint32_t n)
 static uint32_t class_src(uint32_t n, uint32_t i)
 {
 	if (layout_dense(n))
-		return RTE_IPV4(10, i >> 6, (i & 63) << 2, 0);
-	return RTE_IPV4(10, i, 0, 0);
+		return ipv4(10, i >> 6, (i & 63) << 2, 0);
+	return ipv4(10, i, 0, 0);
 }
 
 /* Accepts a class count; the source prefix length of each class. */
@@ -261,10 +270,10 @@ void sl_bench_flow(uint32_t n_classes, uint32_t i, uint32_t j,
 	t->dport = (uint16_t)(class_dport(n_classes, i) + j % class_dports(n_classes));
 	if (layout_dense(n_classes)) {
 		t->src = class_src(n_classes, i) + j % 1024;
-		t->dst = RTE_IPV4(198, 18, 0, 0) + j % 131072;
+		t->dst = ipv4(198, 18, 0, 0) + j % 131072;
 	} else {
-		t->src = RTE_IPV4(10, i, (j >> 8) & 0xff, j & 0xff);
-		t->dst = RTE_IPV4(198, 18, (j >> 8) & 0xff, j & 0xff);
+		t->src = ipv4(10, i, (j >> 8) & 0xff, j & 0xff);
+		t->dst = ipv4(198, 18, (j >> 8) & 0xff, j & 0xff);
 	}
 }
 
