@@ -208,7 +208,7 @@ def peers_section(r, pl):
     if len(lines) == 2:
         return []
     if rows:
-        png = pl.plot("peers", "set style fill solid 0.6\nset boxwidth 0.6\nset ylabel 'cycles per packet'\n"
+        png = pl.plot("peers", "set style fill solid 0.6\nset boxwidth 0.6\nset ylabel 'TSC cycles per packet'\n"
                       "set title 'sluice and its DPDK peers (lower is better)'\nunset key\nset yrange [0:*]\n"
                       "set xtics rotate by -20\n"
                       "plot $d using 0:2:xtic(1) with boxes, '' using 0:2:(sprintf('%.0f',$2)) with labels offset 0,1",
@@ -244,7 +244,7 @@ def scale_section(r, status, pl):
                   table(cls, [("classes", "classes", 0), ("flows", "flows", 0),
                               ("cycles/pkt", "cpu_cycles_per_packet", 1), ("Mpps/core", "mpps_cpu", 2),
                               ("policy build s", "policy_build_s", 3)]), ""]
-        if pl.plot("scaling_classes", "set logscale x\nset xlabel 'classes'\nset ylabel 'cycles per packet'\n"
+        if pl.plot("scaling_classes", "set logscale x\nset xlabel 'classes'\nset ylabel 'TSC cycles per packet'\n"
                    "set yrange [0:*]\nset title 'cycles per packet by class count'\n"
                    "plot $d using 1:2 with linespoints lw 2 pt 7 title 'sluice'",
                    {"d": [(x["classes"], x["cpu_cycles_per_packet"]) for x in cls]}):
@@ -262,7 +262,7 @@ def scale_section(r, status, pl):
         per = next((x.get("bytes_per_slot") for x in flows if x.get("bytes_per_slot")), None)
         marks = cache_marks(status, per)
         if pl.plot("scaling_flows", "set logscale x\nset xlabel 'active flows (flow-table keys)'\n"
-                   "set ylabel 'cycles per packet'\nset yrange [0:*]\nset key bottom right\n"
+                   "set ylabel 'TSC cycles per packet'\nset yrange [0:*]\nset key bottom right\n"
                    "set title 'cycles per packet by active flows; dashed: where the keys outgrow the cache'\n"
                    + marks + "plot $d using 1:2 with linespoints lw 2 pt 7 title 'sluice (worker loop, engine, frame writes)', "
                    "$d using 1:3 with linespoints lw 2 pt 5 title 'engine alone (sluice - stamp)'",
@@ -353,7 +353,7 @@ def payload_section(r, pl):
     for x in b["table"]:
         if x.get("payload") in ("scan", "match") and x.get("patterns"):
             series.setdefault(f"{x['payload']}_{x['payload_bytes']}", []).append((x["patterns"], x["cycles_per_packet"]))
-    if series and pl.plot("payload", "set logscale x\nset xlabel 'patterns'\nset ylabel 'cycles per packet'\n"
+    if series and pl.plot("payload", "set logscale x\nset xlabel 'patterns'\nset ylabel 'TSC cycles per packet'\n"
                           "set yrange [0:*]\nset title 'payload classes: cycles per packet by pattern count'\n"
                           + "plot " + ", ".join(f"${k} using 1:2 with linespoints lw 2 title {q(k.replace('_', ', ') + ' B')}"
                                                 for k in series), series):

@@ -102,8 +102,15 @@ if [ "$REPORT_ONLY" = 1 ]; then
 	load_start="? ? ?"
 	load_end="? ? ?"
 	clock_start='{}'
+	clock_end=
 	# shellcheck source=/dev/null
 	[ ! -f "$OUT/run.env" ] || . "$OUT/run.env"
+	# A run from before the clock was recorded: measure it once, now, and
+	# keep it, so that every later rendering states the same figures.
+	if [ -z "$clock_end" ]; then
+		clock_end=$(core_clock)
+		printf 'clock_end=%q\n' "$clock_end" >>"$OUT/run.env"
+	fi
 	t_end=$(stat -c %Y "$STATUS")
 	failed=$(grep -c $'\tfailed' "$STATUS" || true)
 else
@@ -155,13 +162,14 @@ else
 	done
 	t_end=$(date +%s)
 	load_end=$(cut -d' ' -f1-3 /proc/loadavg)
-	printf 'load_end=%q\n' "$load_end" >>"$OUT/run.env"
+	clock_end=$(core_clock)
+	printf 'load_end=%q\nclock_end=%q\n' "$load_end" "$clock_end" >>"$OUT/run.env"
 fi
 
 # The machine, as the report states it.
 python3 - "$OUT" "$MODE" "$started" "$(( t_end - t_start ))" "$load_start" \
 	"$(cat "$OUT/commit" 2>/dev/null || echo unknown)" \
-	"$clock_start" "$(core_clock)" "$load_end" <<'EOF'
+	"$clock_start" "$clock_end" "$load_end" <<'EOF'
 import json, os, subprocess, sys
 out, mode, started, elapsed, load_start, commit, clock0, clock1, load_end = sys.argv[1:]
 clocks = [json.loads(c) for c in (clock0, clock1)]
