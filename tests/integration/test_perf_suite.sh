@@ -9,7 +9,8 @@
 #     (rate accuracy, apply time, the XDP path), writes report.json,
 #     report.md and a PNG per plot; the engine's rate error is under 1%
 #     from 1 kpps to 10 Mpps; a 10,000-class policy applies and is
-#     pushed whole to a forwarding dataplane.
+#     pushed whole to a forwarding dataplane; --report-only renders the
+#     same report again.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${SLUICE_BUILD:-$ROOT/build}
@@ -99,5 +100,18 @@ a = {x["classes"]: x for x in r["benches"]["apply"]["table"]}
 assert 10000 in a and a[10000]["apply_ms"] > 0, "no 10,000-class apply"
 assert all(x["status"] == "ok" for x in r["status"]["benches"]), r["status"]["benches"]
 print(f"rate error at most {worst:.4f}%; 10,000 classes applied in {a[10000]['apply_ms']:.0f} ms")
+EOF
+# A run renders again to the same goals and machine (run.env keeps what
+# the run measured, the core clock among it).
+cp "$T/run/report.json" "$T/first.json"
+bash "$ROOT/perf/run.sh" --report-only --build "$BUILD" --out "$T/run" >"$T/again.log" 2>&1 ||
+	{ tail -5 "$T/again.log"; fail "perf/run.sh --report-only failed"; }
+python3 - "$T/first.json" "$T/run/report.json" <<'EOF' || fail "--report-only changed what the run measured"
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:])
+assert a["goals"] == b["goals"], (a["goals"], b["goals"])
+m = ("core_per_tsc", "loadavg_start", "loadavg_end")
+assert [a["status"]["machine"][k] for k in m] == [b["status"]["machine"][k] for k in m]
+assert a["status"]["started"] == b["status"]["started"]
 EOF
 log "PASS"
