@@ -44,12 +44,9 @@ local SCREEN_OFF = true
 local HERE = debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or "."
 local lib = dofile(HERE .. "/lib/sluice_pktgen.lua")
 local P = lib.ports(TX_PORT, RX_PORT)
-local fmt_int, line_pps = lib.fmt_int, lib.line_pps
-local PORTS, stats, port_mac, totals = P.list, P.stats, P.mac, P.totals
+local fmt_int = lib.fmt_int
+local PORTS, port_mac = P.list, P.mac
 local loss_pct, print_totals = P.loss_pct, P.print_totals
-local function run(seconds)
-	P.run(seconds, true)
-end
 
 -- The mix's averages ----------------------------------------------------
 local sum_fcs = 0
@@ -88,19 +85,9 @@ print(string.format("offering IMIX 7:4:1 of 64/570/1518, average %.2f bytes with
 		    avg_fcs, fmt_int(expect_pps), frame_bps / 1e9, DURATION_S))
 
 -- Run: counters from zero --------------------------------------------------
-pktgen.clear(PORTS)
-pktgen.start(tx)
-pktgen.delay(WARMUP_MS)
-local w0 = totals()
-run(DURATION_S)
-local w1 = totals()
-pktgen.stop(tx)
-pktgen.delay(DRAIN_MS)
-local all = totals()
+local offered, received, all = P.measure(tx, WARMUP_MS, DURATION_S, DRAIN_MS, true)
 
 -- Summary ----------------------------------------------------------------
-local offered = (w1.tx - w0.tx) / DURATION_S
-local received = (w1.rx - w0.rx) / DURATION_S
 local rx_frame_bps = received * avg_nofcs * 8
 local pass_bps = math.min(rx_frame_bps, POLICY_CEILING_BPS)
 print_totals(all)

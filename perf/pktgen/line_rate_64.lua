@@ -38,11 +38,8 @@ local HERE = debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or "."
 local lib = dofile(HERE .. "/lib/sluice_pktgen.lua")
 local P = lib.ports(TX_PORT, RX_PORT)
 local fmt_int, line_pps = lib.fmt_int, lib.line_pps
-local PORTS, stats, port_mac, totals = P.list, P.stats, P.mac, P.totals
+local PORTS, port_mac = P.list, P.mac
 local loss_pct, print_totals = P.loss_pct, P.print_totals
-local function run(seconds)
-	P.run(seconds, false)
-end
 
 -- Setup ------------------------------------------------------------------
 P.banner("line_rate_64")
@@ -104,19 +101,9 @@ print(string.format("offering %d-byte UDP, %s pps (%d%% of %d GbE), %s..%s:%d-%d
 -- Run: counters from zero, so that pktgen's totals cover the same packets
 -- as the growth of sluice's counters between a snapshot taken before this
 -- script and one taken after it (perf/pktgen/README.md).
-pktgen.clear(PORTS)
-pktgen.start(tx)
-pktgen.delay(WARMUP_MS)
-local w0 = totals()
-run(DURATION_S)
-local w1 = totals()
-pktgen.stop(tx)
-pktgen.delay(DRAIN_MS)
-local all = totals()
+local offered, received, all = P.measure(tx, WARMUP_MS, DURATION_S, DRAIN_MS, false)
 
 -- Summary ----------------------------------------------------------------
-local offered = (w1.tx - w0.tx) / DURATION_S
-local received = (w1.rx - w0.rx) / DURATION_S
 print_totals(all)
 print(string.format("window %d s: offered %s pps (expected %s, %+.3f%%), received %s pps",
 		    DURATION_S, fmt_int(offered), fmt_int(expect_pps),

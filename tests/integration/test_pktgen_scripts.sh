@@ -89,12 +89,12 @@ mutant() {
 LIB=lib/sluice_pktgen.lua
 mutant typo $LIB 's/pktgen\.portStats(/pktgen.portstats(/' 'pktgen.portstats is not a function'
 mutant range-typo line_rate_64.lua 's/pktgen\.range\.src_port(/pktgen.range.sport(/' 'pktgen.range.sport is not'
-mutant nargs line_rate_64.lua 's/^pktgen\.start(tx)$/pktgen.start(tx, "on")/' 'pktgen.start: 2 argument'
+mutant nargs $LIB 's/pktgen\.start(txs)$/pktgen.start(txs, "on")/' 'pktgen.start: 2 argument'
 mutant set-keyword line_rate_64.lua 's/pktgen\.set(tx, "rate", RATE_PCT)/pktgen.set(tx, "rte", RATE_PCT)/' "argument 2 is 'rte'"
 mutant delay-float $LIB 's/pktgen\.delay(1000)/pktgen.delay(1000.5)/' 'must be an integer'
 mutant src-prefix line_rate_64.lua 's|SRC_IP_MIN .. "/22"|SRC_IP_MIN|' 'with /prefix'
 mutant result-field $LIB 's/\.opackets/.opacket/' "has no field 'opacket'"
-mutant no-stop line_rate_64.lua 's/^pktgen\.stop(tx)$/-- no stop/' 'still sending'
+mutant no-stop $LIB 's/pktgen\.stop(txs)$/-- no stop/' 'still sending'
 
 # 4. Policies.
 if [ ! -x "$SLUICECTL" ]; then

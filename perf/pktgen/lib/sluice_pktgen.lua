@@ -72,6 +72,22 @@ function M.ports(tx, rx)
 		end
 	end
 
+	-- From counters at zero: start port txs, wait warmup_ms (buckets
+	-- settle), a line a second for seconds, stop, wait drain_ms (the
+	-- gateway empties). Returns the window's offered and received pps
+	-- and the whole run's totals.
+	function P.measure(txs, warmup_ms, seconds, drain_ms, mbits)
+		pktgen.clear(P.list)
+		pktgen.start(txs)
+		pktgen.delay(warmup_ms)
+		local w0 = P.totals()
+		P.run(seconds, mbits)
+		local w1 = P.totals()
+		pktgen.stop(txs)
+		pktgen.delay(drain_ms)
+		return (w1.tx - w0.tx) / seconds, (w1.rx - w0.rx) / seconds, P.totals()
+	end
+
 	-- The versions and the links, first thing a scenario prints.
 	function P.banner(name)
 		print(string.format("%s: Pktgen %s, %s", name, pktgen.info.Pktgen_Version,
@@ -121,21 +137,11 @@ function M.pcap_flood(c)
 		print("note: each source offers no more than its limit: nothing will be dropped")
 	end
 
-	-- Counters from zero; the warm-up empties every source's burst.
-	pktgen.clear(P.list)
-	pktgen.start(txs)
-	pktgen.delay(c.warmup_ms)
-	local w0 = P.totals()
-	P.run(c.duration_s)
-	local w1 = P.totals()
-	pktgen.stop(txs)
-	pktgen.delay(c.drain_ms)
-	local all = P.totals()
+	-- The warm-up empties every source's burst.
+	local offered, received, all = P.measure(txs, c.warmup_ms, c.duration_s, c.drain_ms)
 
 	-- In the window every bucket is empty: the flood passes at sources x
 	-- rate (or its offered rate when lower), the legit packets pass whole.
-	local offered = (w1.tx - w0.tx) / c.duration_s
-	local received = (w1.rx - w0.rx) / c.duration_s
 	local legit = offered * legit_share
 	local flood_offered = offered - legit
 	local flood_limit = math.min(flood_offered, c.flood_pkts * c.rate_pps)
